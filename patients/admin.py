@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from patients.models import ChartAccess, Patient
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    """Registry changes go through the site's forms and services; the admin shows, and keeps history."""
+
+    list_display = ["full_name", "social_name", "birth_date", "status", "home_clinic"]
+    list_filter = ["status", "home_clinic"]
+    list_select_related = ["home_clinic"]
+    search_fields = ["search_name"]
+    readonly_fields = [f.name for f in Patient._meta.concrete_fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ChartAccess)
+class ChartAccessAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Who opened which chart or document, when and from where. Read-only: the log is append-only."""
+
+    list_display = ["at", "user", "patient", "action", "document", "ip_address"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter)]
+    list_select_related = ["user", "patient", "document"]
+    search_fields = ["user__username", "patient__search_name"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [f.name for f in ChartAccess._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.brazil import format_cep, format_cpf, only_digits, validate_cep, validate_cns, validate_cpf
+from clinic.models import Clinic
+from patients.models import Allergy, Condition, Medication, Patient, PatientDocument, PatientStatus
+from patients.normalize import phone_display, phone_e164
+from patients.services import ContactData
+
+
+class PhoneField(forms.CharField):
+    """A phone typed in any usual way, cleaned to E.164 (+55 and the area code by default)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "tel")
+        self.widget.attrs.setdefault("placeholder", "(11) 98765-4321")
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return ""
+        e164 = phone_e164(value)
+        if not e164:
+            raise forms.ValidationError(_("This is not a valid phone number; include the area code (DDD)."))
+        return e164
+
+
+class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
+    cpf = forms.CharField(label=_("CPF"), max_length=14, validators=[validate_cpf])
+    cns = forms.CharField(label=_("CNS"), max_length=18, required=False, validators=[validate_cns])
+    mobile_phone = PhoneField(label=_("Mobile phone"), required=False)
+    home_phone = PhoneField(label=_("Other phone"), required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    cep = forms.CharField(label=_("CEP"), max_length=9, required=False, validators=[validate_cep])
+    street = forms.CharField(label=_("Street"), max_length=160, required=False)
+    number = forms.CharField(label=_("Number"), max_length=20, required=False)
+    complement = forms.CharField(label=_("Complement"), max_length=80, required=False)
+    district = forms.CharField(label=_("District"), max_length=80, required=False)
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("None of the patients above is this person: register anyway"), required=False
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "full_name",
+            "social_name",
+            "birth_date",
+            "sex",
+            "cpf",
+            "cns",
+            "mobile_phone",
+            "home_phone",
+            "email",
+            "reminder_channel",
+            "cep",
+            "street",
+            "number",
+            "complement",
+            "district",
+            "city",
+            "uf",
+            "home_clinic",
+        ]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args: Any, clinics: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["home_clinic"].queryset = clinics if clinics is not None else Clinic.objects.all()
+        self.fields["home_clinic"].required = True
+        if self.instance.pk:
+            self.initial["cpf"] = format_cpf(self.instance.cpf)
+            self.initial["cep"] = format_cep(self.instance.cep)
+            self.initial["mobile_phone"] = phone_display(self.instance.mobile_phone)
+            self.initial["home_phone"] = phone_display(self.instance.home_phone)
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if len(name) < 3 or " " not in name:
+            raise forms.ValidationError(_("Type the full name: first name and surname."))
+        return name
+
+    def clean_birth_date(self) -> Any:
+        born = self.cleaned_data["birth_date"]
+        if born and born > timezone.localdate():
+            raise forms.ValidationError(_("The birth date cannot be in the future."))
+        return born
+
+    def clean_cpf(self) -> str:
+        return only_digits(self.cleaned_data["cpf"])
+
+    def clean_cns(self) -> str:
+        return only_digits(self.cleaned_data["cns"])
+
+    def clean_cep(self) -> str:
+        return only_digits(self.cleaned_data["cep"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        channel = cleaned.get("reminder_channel")
+        if channel in ("sms", "whatsapp") and not cleaned.get("mobile_phone") and "mobile_phone" not in self.errors:
+            self.add_error("mobile_phone", _("Reminders by SMS or WhatsApp need a mobile phone."))
+        if channel == "email" and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Reminders by e-mail need an e-mail address."))
+        return cleaned
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class EmergencyContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    relationship = forms.CharField(label=_("Relationship"), max_length=60)
+    phone = PhoneField(label=_("Phone"))
+
+
+class BaseContactFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def contacts(self) -> list[ContactData]:
+        return [
+            ContactData(
+                name=f.cleaned_data["name"], relationship=f.cleaned_data["relationship"], phone=f.cleaned_data["phone"]
+            )
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+
+
+EmergencyContactFormSet = forms.formset_factory(
+    EmergencyContactForm, formset=BaseContactFormSet, extra=1, max_num=5, can_delete=True, validate_max=True
+)
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name, CPF or phone"),
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"placeholder": _("Name, CPF or phone"), "autofocus": True, "type": "search"}),
+    )
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=PatientStatus.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class ConditionForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Condition
+        fields = ["icd10_code", "description", "chronic", "onset_date", "notes"]
+        widgets = {
+            "onset_date": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "icd10_code": forms.TextInput(attrs={"placeholder": "J45.0"}),
+        }
+
+    def clean_icd10_code(self) -> str:
+        return str(self.cleaned_data["icd10_code"]).strip().upper()
+
+
+class MedicationForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Medication
+        fields = ["name", "dose", "frequency"]
+        widgets = {
+            "name": forms.TextInput(),
+            "dose": forms.TextInput(attrs={"placeholder": "500 mg"}),
+            "frequency": forms.TextInput(attrs={"placeholder": _("every 8 hours")}),
+        }
+
+
+class AllergyForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Allergy
+        fields = ["substance", "reaction", "severity"]
+        widgets = {"substance": forms.TextInput(), "reaction": forms.TextInput()}
+
+
+class DocumentForm(forms.ModelForm):  # type: ignore[type-arg]
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG)"))
+
+    class Meta:
+        model = PatientDocument
+        fields = ["kind", "title"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("Up to %(limit)s MB.") % {"limit": settings.DOCUMENT_MAX_UPLOAD_MB}
+        self.fields["file"].widget.attrs["accept"] = "application/pdf,image/jpeg,image/png"

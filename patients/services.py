@@ -1,0 +1,290 @@
+"""Writes to the patient registry. Every function here is one atomic change, made by a user."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinic.brazil import only_digits
+from clinic.crypto import blind_index
+from patients.documents import sniff_content_type
+from patients.models import (
+    Allergy,
+    ChartAccess,
+    Condition,
+    EmergencyContact,
+    Medication,
+    Patient,
+    PatientDocument,
+    PatientStatus,
+    PatientStatusChange,
+)
+from patients.normalize import email_normal, phone_e164, search_text
+from staff.models import User
+
+# Fields a caller may give when registering or editing a patient.
+PATIENT_FIELDS = (
+    "full_name",
+    "social_name",
+    "birth_date",
+    "sex",
+    "cpf",
+    "cns",
+    "mobile_phone",
+    "home_phone",
+    "email",
+    "cep",
+    "street",
+    "number",
+    "complement",
+    "district",
+    "city",
+    "uf",
+    "reminder_channel",
+    "home_clinic",
+)
+
+
+@dataclass(frozen=True)
+class ContactData:
+    name: str
+    relationship: str
+    phone: str
+
+
+def _apply_patient_fields(patient: Patient, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown patient fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    patient.full_name = " ".join(patient.full_name.split())
+    patient.social_name = " ".join(patient.social_name.split())
+    patient.cpf = only_digits(patient.cpf)
+    patient.cns = only_digits(patient.cns)
+    patient.cep = only_digits(patient.cep)
+    patient.mobile_phone = phone_e164(patient.mobile_phone) if patient.mobile_phone else ""
+    patient.home_phone = phone_e164(patient.home_phone) if patient.home_phone else ""
+    patient.email = email_normal(patient.email)
+    patient.search_name = search_text(f"{patient.full_name} {patient.social_name}")
+    patient.cpf_hash = blind_index(patient.cpf)
+    patient.cns_hash = blind_index(patient.cns)
+    patient.mobile_phone_hash = blind_index(patient.mobile_phone)
+    patient.home_phone_hash = blind_index(patient.home_phone)
+    patient.email_hash = blind_index(patient.email)
+
+
+def _validate_patient(patient: Patient) -> None:
+    errors: dict[str, list[str]] = {}
+    if patient.birth_date and patient.birth_date > timezone.localdate():
+        errors.setdefault("birth_date", []).append(_("The birth date cannot be in the future."))
+    if patient.birth_date and patient.birth_date.year < 1880:
+        errors.setdefault("birth_date", []).append(_("Check the birth date: the year is too far back."))
+    try:
+        patient.full_clean(exclude=["cpf_hash", "cns_hash", "created_by"], validate_unique=False)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_contacts(patient: Patient, contacts: list[ContactData]) -> None:
+    patient.emergency_contacts.all().delete()
+    for contact in contacts:
+        phone = phone_e164(contact.phone)
+        if not phone:
+            raise ValidationError(
+                {"emergency_contacts": _("The phone of %(name)s is not a valid number.") % {"name": contact.name}}
+            )
+        row = EmergencyContact(
+            patient=patient, name=contact.name.strip(), relationship=contact.relationship.strip(), phone=phone
+        )
+        row.full_clean(exclude=["patient"])
+        row.save()
+
+
+def _save_checking_identity(patient: Patient, **save_kwargs: Any) -> None:
+    """Save, turning a clash on the CPF or CNS unique index into a message for the form.
+
+    The unique indexes, not a look-up beforehand, decide: two receptionists registering the
+    same CPF at the same moment end with one patient and one clear error.
+    """
+    try:
+        with transaction.atomic():
+            patient.save(**save_kwargs)
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+        if "cpf" in constraint:
+            raise ValidationError({"cpf": _("A patient with this CPF is already registered.")}) from error
+        if "cns" in constraint:
+            raise ValidationError({"cns": _("A patient with this CNS is already registered.")}) from error
+        raise
+
+
+@transaction.atomic
+def patient_register(*, by: User, contacts: list[ContactData] | None = None, **fields: Any) -> Patient:
+    patient = Patient(created_by=by)
+    _apply_patient_fields(patient, fields)
+    _validate_patient(patient)
+    _save_checking_identity(patient)
+    _save_contacts(patient, contacts or [])
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, by: User, contacts: list[ContactData] | None = None, **fields: Any) -> Patient:
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    _apply_patient_fields(locked, fields)
+    _validate_patient(locked)
+    _save_checking_identity(locked)
+    if contacts is not None:
+        _save_contacts(locked, contacts)
+    return locked
+
+
+@transaction.atomic
+def patient_set_status(*, patient: Patient, status: str, by: User | None, reason: str = "") -> Patient:
+    """Set the status; later apps (scheduling, beds) call this as their flows move the patient."""
+    if status not in PatientStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if locked.status == status:
+        raise ValidationError({"status": _("The patient already has this status.")})
+    PatientStatusChange.objects.create(
+        patient=locked, from_status=locked.status, to_status=status, reason=reason.strip()[:255], changed_by=by
+    )
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def _add_history_row(row: Model) -> Model:
+    row.full_clean(exclude=["patient", "recorded_by"])
+    row.save()
+    return row
+
+
+@transaction.atomic
+def condition_add(*, patient: Patient, by: User, **fields: Any) -> Condition:
+    row = Condition(patient=patient, recorded_by=by, **fields)
+    row.icd10_code = row.icd10_code.strip().upper()
+    return _add_history_row(row)  # type: ignore[return-value]
+
+
+@transaction.atomic
+def condition_set_status(*, condition: Condition, status: str, by: User) -> Condition:
+    if status not in Condition.Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    condition.status = status
+    condition.save(update_fields=["status"])
+    return condition
+
+
+@transaction.atomic
+def medication_add(*, patient: Patient, by: User, **fields: Any) -> Medication:
+    return _add_history_row(Medication(patient=patient, recorded_by=by, **fields))  # type: ignore[return-value]
+
+
+@transaction.atomic
+def medication_stop(*, medication: Medication, by: User) -> Medication:
+    medication.active = False
+    medication.save(update_fields=["active"])
+    return medication
+
+
+@transaction.atomic
+def allergy_add(*, patient: Patient, by: User, **fields: Any) -> Allergy:
+    return _add_history_row(Allergy(patient=patient, recorded_by=by, **fields))  # type: ignore[return-value]
+
+
+@transaction.atomic
+def allergy_deactivate(*, allergy: Allergy, by: User) -> Allergy:
+    allergy.active = False
+    allergy.save(update_fields=["active"])
+    return allergy
+
+
+def document_max_bytes() -> int:
+    return int(settings.DOCUMENT_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+@transaction.atomic
+def document_upload(*, patient: Patient, uploaded: UploadedFile, kind: str, title: str, by: User) -> PatientDocument:
+    """Store a PDF, JPEG or PNG for a patient; the type is read from the content."""
+    size = uploaded.size or 0
+    if size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    if size > document_max_bytes():
+        raise ValidationError(
+            {"file": _("The file is larger than %(limit)s MB.") % {"limit": settings.DOCUMENT_MAX_UPLOAD_MB}}
+        )
+    content_type = sniff_content_type(uploaded)
+    if content_type is None:
+        raise ValidationError({"file": _("Only PDF, JPEG and PNG files are accepted, and this file is none of them.")})
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    document = PatientDocument(
+        patient=patient,
+        kind=kind,
+        title=title.strip(),
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        uploaded_by=by,
+    )
+    document.full_clean(exclude=["file", "patient", "uploaded_by"])
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
+    # The stored name is ours, never the uploader's: no path tricks, no misleading extension.
+    document.file.save(f"{digest.hexdigest()[:16]}.{extension}", uploaded, save=False)
+    try:
+        document.save()
+    except Exception:
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+# Serialises appends to the chart access log so each entry chains to the one before it.
+_ACCESS_LOG_LOCK = 0x636C696E69630001
+
+
+@transaction.atomic
+def chart_access_record(
+    *,
+    user: User,
+    patient: Patient,
+    action: str,
+    document: PatientDocument | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> ChartAccess:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ACCESS_LOG_LOCK])
+    last = ChartAccess.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+    entry = ChartAccess(
+        at=timezone.now(),
+        user=user,
+        patient=patient,
+        action=action,
+        document=document,
+        ip_address=ip_address,
+        user_agent=user_agent[:255],
+        previous_hash=last or "",
+    )
+    entry.entry_hash = entry.compute_hash()
+    entry.save()
+    return entry
