@@ -13,13 +13,20 @@ import atexit
 import fcntl
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-DATABASE_NAME = "clinic"
+
+def database_name() -> str:
+    """The project database: ``clinic``, or ``CLINIC_DATABASE_NAME`` (the benchmark keeps its own)."""
+    name = os.environ.get("CLINIC_DATABASE_NAME", "clinic")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"CLINIC_DATABASE_NAME must be a plain lower-case identifier, not {name!r}")
+    return name
 
 
 @contextmanager
@@ -99,6 +106,7 @@ def postgres_url() -> str:
 
     base = var_dir()
     pgdata = base / "postgres"
+    name = database_name()
     with _locked(base / "postgres.lock"):
         server = get_server(pgdata, cleanup_mode="stop")
         socket_dir = server.get_postmaster_info().socket_dir
@@ -113,12 +121,12 @@ def postgres_url() -> str:
                 "-d",
                 "postgres",
                 "-tAc",
-                f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'",
+                f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
             ]
         ).stdout.strip()
         if exists != "1":
-            _run_as_postgres_user([_postgres_bin("createdb"), "-h", str(socket_dir), "-U", "postgres", DATABASE_NAME])
-    return f"postgres://postgres@/{DATABASE_NAME}?host={socket_dir}"
+            _run_as_postgres_user([_postgres_bin("createdb"), "-h", str(socket_dir), "-U", "postgres", name])
+    return f"postgres://postgres@/{name}?host={socket_dir}"
 
 
 # Redis --------------------------------------------------------------------------------------
@@ -213,4 +221,4 @@ def stop_all() -> None:
             handles.unlink()
 
 
-__all__ = ["postgres_url", "redis_url", "stop_all", "var_dir"]
+__all__ = ["database_name", "postgres_url", "redis_url", "stop_all", "var_dir"]

@@ -23,8 +23,10 @@ def clinics_for_user(user: User) -> QuerySet[Clinic]:
 
 
 def clinic_list(user: User) -> QuerySet[Clinic]:
-    return clinics_for_user(user).annotate(
-        floor_count=Count("floors", distinct=True), room_count=Count("rooms", distinct=True)
+    return (
+        clinics_for_user(user)
+        .annotate(floor_count=Count("floors", distinct=True), room_count=Count("rooms", distinct=True))
+        .order_by("name")
     )
 
 

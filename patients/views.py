@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -221,8 +221,6 @@ def panel_status(request: HttpRequest, pk: int) -> HttpResponse:
 def _history_create(
     request: HttpRequest, pk: int, form_class: type[BaseForm], create: Callable[..., Any], title: str
 ) -> HttpResponse:
-    if not request.user.has_perm("patients.change_clinical_history"):
-        raise PermissionDenied
     patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -237,28 +235,30 @@ def _history_create(
 
 
 @login_required
+@permission_required("patients.change_clinical_history", raise_exception=True)
 def condition_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _history_create(request, pk, ConditionForm, services.condition_add, _("New condition"))
 
 
 @login_required
+@permission_required("patients.change_clinical_history", raise_exception=True)
 def medication_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _history_create(request, pk, MedicationForm, services.medication_add, _("New medication"))
 
 
 @login_required
+@permission_required("patients.change_clinical_history", raise_exception=True)
 def allergy_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _history_create(request, pk, AllergyForm, services.allergy_add, _("New allergy"))
 
 
 def _history_item(request: HttpRequest, pk: int, model: type[Any], item: int) -> Any:
-    if not request.user.has_perm("patients.change_clinical_history"):
-        raise PermissionDenied
     patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
     return get_object_or_404(model, pk=item, patient=patient)
 
 
 @login_required
+@permission_required("patients.change_clinical_history", raise_exception=True)
 @require_POST
 def condition_resolve(request: HttpRequest, pk: int, item: int) -> HttpResponse:
     condition = _history_item(request, pk, Condition, item)
@@ -268,6 +268,7 @@ def condition_resolve(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 
 @login_required
+@permission_required("patients.change_clinical_history", raise_exception=True)
 @require_POST
 def medication_stop(request: HttpRequest, pk: int, item: int) -> HttpResponse:
     medication = _history_item(request, pk, Medication, item)
@@ -277,6 +278,7 @@ def medication_stop(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 
 @login_required
+@permission_required("patients.change_clinical_history", raise_exception=True)
 @require_POST
 def allergy_deactivate(request: HttpRequest, pk: int, item: int) -> HttpResponse:
     allergy = _history_item(request, pk, Allergy, item)

@@ -1,0 +1,116 @@
+"""factory_boy factories for every app, with Brazilian data from Faker's pt_BR locale."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+import factory
+from django.contrib.auth.models import Group
+from faker import Faker
+
+from clinic.brazil import cpf_check_digits
+from clinic.models import Clinic, Floor, Room
+from patients import services
+from patients.models import Patient
+from staff.demo import DEMO_PASSWORD
+from staff.models import User
+
+fake = Faker("pt_BR")
+_cpf_sequence = itertools.count(500_000_000)
+
+
+def unique_cpf() -> str:
+    nine = f"{next(_cpf_sequence):09d}"
+    return nine + cpf_check_digits(nine)
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Clínica {fake.city()} {n}")
+    code = factory.Sequence(lambda n: f"CL-{n:03d}")
+    street = factory.LazyFunction(fake.street_name)
+    number = factory.LazyFunction(fake.building_number)
+    district = factory.LazyFunction(fake.bairro)
+    city = factory.LazyFunction(fake.city)
+    uf = factory.LazyFunction(fake.estado_sigla)
+    cep = factory.LazyFunction(lambda: fake.postcode(formatted=False))
+    time_zone = "America/Sao_Paulo"
+
+
+class FloorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Floor
+
+    clinic = factory.SubFactory(ClinicFactory)
+    level = factory.Sequence(lambda n: n)
+    name = factory.LazyAttribute(lambda o: f"Andar {o.level}")
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    floor = factory.SubFactory(FloorFactory)
+    clinic = factory.LazyAttribute(lambda o: o.floor.clinic)
+    code = factory.Sequence(lambda n: f"R{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"Sala {o.code}")
+    kind = Room.Kind.CONSULTING
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.LazyFunction(fake.first_name)
+    last_name = factory.LazyFunction(fake.last_name)
+    email = factory.LazyAttribute(lambda o: f"{o.username}@clinica.test")
+    password = factory.django.Password(DEMO_PASSWORD)
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+    @factory.post_generation
+    def clinics(self, create: bool, extracted: list[Clinic] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.clinics.set(extracted)
+
+
+def patient_data(**overrides: Any) -> dict[str, Any]:
+    """Valid keyword arguments for ``patient_register`` (without ``by``)."""
+    sex = overrides.pop("sex", fake.random_element(["F", "M"]))
+    data: dict[str, Any] = {
+        "full_name": fake.name_female() if sex == "F" else fake.name_male(),
+        "social_name": "",
+        "birth_date": fake.date_between(date(1940, 1, 1), date(2020, 12, 31)),
+        "sex": sex,
+        "cpf": unique_cpf(),
+        "cns": "",
+        "mobile_phone": f"+55119{fake.numerify('########')}",
+        "home_phone": "",
+        "email": fake.email(),
+        "cep": fake.postcode(formatted=False),
+        "street": fake.street_name(),
+        "number": fake.building_number(),
+        "complement": "",
+        "district": fake.bairro(),
+        "city": fake.city(),
+        "uf": fake.estado_sigla(),
+        "reminder_channel": "sms",
+        "home_clinic": None,
+    }
+    data.update(overrides)
+    return data
+
+
+def make_patient(*, by: User | None = None, **overrides: Any) -> Patient:
+    """A patient registered through the real service (so hashes and search name are right)."""
+    author = by or UserFactory()
+    return services.patient_register(by=author, **patient_data(**overrides))
