@@ -65,3 +65,22 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+def _uses_database(request: pytest.FixtureRequest) -> bool:
+    names = set(request.fixturenames)
+    return bool({"db", "transactional_db", "live_server"} & names) or request.node.get_closest_marker("django_db")
+
+
+@pytest.fixture(autouse=True)
+def _roles(request: pytest.FixtureRequest) -> None:
+    """The roles come from data migrations; a transactional test's flush removes them, so put them back."""
+    if not _uses_database(request):
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.exists():
+        from tests.roles import recreate_roles
+
+        recreate_roles()

@@ -30,6 +30,7 @@ from patients.forms import (
     StatusForm,
 )
 from patients.models import Allergy, ChartAccess, Condition, Medication, Patient
+from patients.normalize import phone_display
 from patients.panels import panels_for
 
 
@@ -68,7 +69,8 @@ def _contact_formset(request: HttpRequest, patient: Patient | None = None) -> An
     initial = []
     if patient is not None:
         initial = [
-            {"name": c.name, "relationship": c.relationship, "phone": c.phone} for c in patient.emergency_contacts.all()
+            {"name": c.name, "relationship": c.relationship, "phone": phone_display(c.phone)}
+            for c in patient.emergency_contacts.all()
         ]
     return EmergencyContactFormSet(initial=initial, prefix="contacts")
 
