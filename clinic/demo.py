@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, Protocol
 
 from django.db import transaction
 
 from clinic.models import Clinic, Floor, Room
+
+
+class Output(Protocol):
+    """Where a loader reports progress: a management command's stdout or sys.stdout."""
+
+    def write(self, msg: str, /) -> Any: ...
+
 
 # code, name, city, UF, time zone, CEP
 CLINICS = [
@@ -41,7 +48,7 @@ LAYOUT = [
 
 
 @transaction.atomic
-def load(stdout: TextIO) -> None:
+def load(stdout: Output) -> None:
     created = 0
     for code, name, city, uf, time_zone, cep in CLINICS:
         clinic, was_created = Clinic.objects.get_or_create(

@@ -1,7 +1,18 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from staff.models import User
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request a view behind ``login_required`` receives: its user is a member of staff."""
+
+    user: User  # type: ignore[assignment]
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -20,7 +20,7 @@ EXTRA_ROTATIONS: dict[str, Callable[[], int]] = {}
 
 
 def encrypted_columns(model: type[Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields if isinstance(f, crypto.EncryptedTextField)]
+    return [str(f.column) for f in model._meta.concrete_fields if isinstance(f, crypto.EncryptedTextField)]
 
 
 def _rotate_table(model: type[Model], batch_size: int) -> int:
@@ -30,7 +30,7 @@ def _rotate_table(model: type[Model], batch_size: int) -> int:
     signals) changes: only the ciphertext does.
     """
     table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
     columns = encrypted_columns(model)
     hashes = BLIND_INDEXES.get(model._meta.label, {})
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)

@@ -10,12 +10,13 @@ from django.template import loader
 from django.views.decorators.http import require_GET
 
 from clinic import selectors
+from clinic.http import AuthenticatedRequest
 from clinic.navigation import menu_for
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"entries": menu_for(request.user)})  # type: ignore[arg-type]
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    return render(request, "home.html", {"entries": menu_for(request.user)})
 
 
 @require_GET
@@ -28,14 +29,14 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @permission_required("clinic.view_clinic", raise_exception=True)
-def clinic_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.clinic_list(request.user), settings.PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+def clinic_list(request: AuthenticatedRequest) -> HttpResponse:
+    page = Paginator(selectors.clinic_list(request.user), settings.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "clinic/clinic_list.html", {"page": page})
 
 
 @login_required
-def clinic_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    clinic = selectors.clinic_for_user(request.user, pk)  # type: ignore[arg-type]
+def clinic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    clinic = selectors.clinic_for_user(request.user, pk)
     return render(request, "clinic/clinic_detail.html", {"clinic": clinic})
 
 
@@ -53,7 +54,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def error_preview(request: HttpRequest, code: int) -> HttpResponse:
+def error_preview(request: AuthenticatedRequest, code: int) -> HttpResponse:
     """Development only: see the error pages in the site's look."""
     if code not in (403, 404, 500):
         raise Http404

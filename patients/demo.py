@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -18,6 +18,7 @@ from faker.providers.person.pt_BR import Provider as PersonProvider
 
 from clinic.brazil import cpf_check_digits
 from clinic.crypto import blind_index, encrypt
+from clinic.demo import Output
 from clinic.models import Clinic
 from patients.models import Allergy, Condition, EmergencyContact, Medication, Patient, PatientStatus
 from patients.normalize import search_text
@@ -177,7 +178,7 @@ RELATIONSHIPS = ["Mãe", "Pai", "Cônjuge", "Filho(a)", "Irmão(ã)", "Amigo(a)"
 
 
 @transaction.atomic
-def load(stdout: TextIO) -> None:
+def load(stdout: Output) -> None:
     existing = Patient.objects.filter(cpf_hash=blind_index(cpf_for(DEMO_CPF_START))).exists()
     if existing:
         stdout.write(f"patients: {Patient.objects.count()} (demo patients already loaded)\n")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -74,8 +74,9 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, clinics: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["home_clinic"].queryset = clinics if clinics is not None else Clinic.objects.all()
-        self.fields["home_clinic"].required = True
+        home_clinic = cast(forms.ModelChoiceField, self.fields["home_clinic"])  # type: ignore[type-arg]
+        home_clinic.queryset = clinics if clinics is not None else Clinic.objects.all()
+        home_clinic.required = True
         if self.instance.pk:
             self.initial["cpf"] = format_cpf(self.instance.cpf)
             self.initial["cep"] = format_cep(self.instance.cep)

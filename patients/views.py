@@ -11,12 +11,12 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.http import client_ip, user_agent
+from clinic.http import AuthenticatedRequest, client_ip, user_agent
 from clinic.selectors import clinics_for_user
 from patients import selectors, services
 from patients.forms import (
@@ -43,14 +43,14 @@ def _form_errors_from(error: ValidationError, form: BaseForm) -> None:
         form.add_error(None, error.messages)
 
 
-def _patient_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
+def _patient_context(request: AuthenticatedRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
     """What every page of one patient shows: the header with the allergy banner."""
     return {"patient": patient, "allergies": selectors.patient_allergies(patient), **extra}
 
 
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
-def patient_search(request: HttpRequest) -> HttpResponse:
+def patient_search(request: AuthenticatedRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     page = None
     query = None
@@ -63,7 +63,7 @@ def patient_search(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _contact_formset(request: HttpRequest, patient: Patient | None = None) -> Any:
+def _contact_formset(request: AuthenticatedRequest, patient: Patient | None = None) -> Any:
     if request.method == "POST":
         return EmergencyContactFormSet(request.POST, prefix="contacts")
     initial = []
@@ -77,8 +77,8 @@ def _contact_formset(request: HttpRequest, patient: Patient | None = None) -> An
 
 @login_required
 @permission_required("patients.add_patient", raise_exception=True)
-def patient_create(request: HttpRequest) -> HttpResponse:
-    clinics = clinics_for_user(request.user)  # type: ignore[arg-type]
+def patient_create(request: AuthenticatedRequest) -> HttpResponse:
+    clinics = clinics_for_user(request.user)
     form = PatientForm(request.POST or None, clinics=clinics)
     contacts = _contact_formset(request)
     duplicates: list[Patient] = []
@@ -98,7 +98,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 patient = services.patient_register(
                     by=request.user,
                     contacts=contacts.contacts(),
-                    **form.service_fields(),  # type: ignore[arg-type]
+                    **form.service_fields(),
                 )
             except ValidationError as error:
                 _form_errors_from(error, form)
@@ -114,9 +114,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("patients.change_patient", raise_exception=True)
-def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
-    form = PatientForm(request.POST or None, instance=patient, clinics=clinics_for_user(request.user))  # type: ignore[arg-type]
+def patient_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    patient = selectors.patient_for_user(request.user, pk)
+    form = PatientForm(request.POST or None, instance=patient, clinics=clinics_for_user(request.user))
     contacts = _contact_formset(request, patient)
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
         try:
@@ -124,7 +124,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 patient=patient,
                 by=request.user,
                 contacts=contacts.contacts(),
-                **form.service_fields(),  # type: ignore[arg-type]
+                **form.service_fields(),
             )
         except ValidationError as error:
             _form_errors_from(error, form)
@@ -141,10 +141,10 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+def patient_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    patient = selectors.patient_for_user(request.user, pk)
     services.chart_access_record(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         patient=patient,
         action=ChartAccess.Action.VIEW_CHART,
         ip_address=client_ip(request),
@@ -156,7 +156,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         _patient_context(
             request,
             patient,
-            panels=[(panel, panel.url(patient.pk)) for panel in panels_for(request.user)],  # type: ignore[arg-type]
+            panels=[(panel, panel.url(patient.pk)) for panel in panels_for(request.user)],
             contacts=list(patient.emergency_contacts.all()),
             status_form=StatusForm(initial={"status": patient.status}),
         ),
@@ -166,8 +166,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("patients.set_patient_status", raise_exception=True)
 @require_POST
-def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+def patient_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    patient = selectors.patient_for_user(request.user, pk)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -175,7 +175,7 @@ def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
                 patient=patient,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -191,15 +191,15 @@ def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("patients.view_clinical_history", raise_exception=True)
-def panel_history(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+def panel_history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    patient = selectors.patient_for_user(request.user, pk)
     return render(request, "patients/panels/history.html", {"patient": patient, **selectors.patient_history(patient)})
 
 
 @login_required
 @permission_required("patients.view_patientdocument", raise_exception=True)
-def panel_documents(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+def panel_documents(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    patient = selectors.patient_for_user(request.user, pk)
     return render(
         request,
         "patients/panels/documents.html",
@@ -208,8 +208,8 @@ def panel_documents(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def panel_status(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+def panel_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    patient = selectors.patient_for_user(request.user, pk)
     return render(
         request,
         "patients/panels/status.html",
@@ -221,9 +221,9 @@ def panel_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _history_create(
-    request: HttpRequest, pk: int, form_class: type[BaseForm], create: Callable[..., Any], title: str
+    request: AuthenticatedRequest, pk: int, form_class: type[BaseForm], create: Callable[..., Any], title: str
 ) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+    patient = selectors.patient_for_user(request.user, pk)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -238,33 +238,33 @@ def _history_create(
 
 @login_required
 @permission_required("patients.change_clinical_history", raise_exception=True)
-def condition_create(request: HttpRequest, pk: int) -> HttpResponse:
+def condition_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _history_create(request, pk, ConditionForm, services.condition_add, _("New condition"))
 
 
 @login_required
 @permission_required("patients.change_clinical_history", raise_exception=True)
-def medication_create(request: HttpRequest, pk: int) -> HttpResponse:
+def medication_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _history_create(request, pk, MedicationForm, services.medication_add, _("New medication"))
 
 
 @login_required
 @permission_required("patients.change_clinical_history", raise_exception=True)
-def allergy_create(request: HttpRequest, pk: int) -> HttpResponse:
+def allergy_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _history_create(request, pk, AllergyForm, services.allergy_add, _("New allergy"))
 
 
-def _history_item(request: HttpRequest, pk: int, model: type[Any], item: int) -> Any:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+def _history_item(request: AuthenticatedRequest, pk: int, model: type[Any], item: int) -> Any:
+    patient = selectors.patient_for_user(request.user, pk)
     return get_object_or_404(model, pk=item, patient=patient)
 
 
 @login_required
 @permission_required("patients.change_clinical_history", raise_exception=True)
 @require_POST
-def condition_resolve(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def condition_resolve(request: AuthenticatedRequest, pk: int, item: int) -> HttpResponse:
     condition = _history_item(request, pk, Condition, item)
-    services.condition_set_status(condition=condition, status=Condition.Status.RESOLVED, by=request.user)  # type: ignore[arg-type]
+    services.condition_set_status(condition=condition, status=Condition.Status.RESOLVED, by=request.user)
     messages.success(request, _("Condition marked as resolved."))
     return redirect("patients:detail", pk=pk)
 
@@ -272,9 +272,9 @@ def condition_resolve(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 @login_required
 @permission_required("patients.change_clinical_history", raise_exception=True)
 @require_POST
-def medication_stop(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def medication_stop(request: AuthenticatedRequest, pk: int, item: int) -> HttpResponse:
     medication = _history_item(request, pk, Medication, item)
-    services.medication_stop(medication=medication, by=request.user)  # type: ignore[arg-type]
+    services.medication_stop(medication=medication, by=request.user)
     messages.success(request, _("Medication marked as no longer in use."))
     return redirect("patients:detail", pk=pk)
 
@@ -282,9 +282,9 @@ def medication_stop(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 @login_required
 @permission_required("patients.change_clinical_history", raise_exception=True)
 @require_POST
-def allergy_deactivate(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def allergy_deactivate(request: AuthenticatedRequest, pk: int, item: int) -> HttpResponse:
     allergy = _history_item(request, pk, Allergy, item)
-    services.allergy_deactivate(allergy=allergy, by=request.user)  # type: ignore[arg-type]
+    services.allergy_deactivate(allergy=allergy, by=request.user)
     messages.success(request, _("Allergy marked as inactive."))
     return redirect("patients:detail", pk=pk)
 
@@ -294,8 +294,8 @@ def allergy_deactivate(request: HttpRequest, pk: int, item: int) -> HttpResponse
 
 @login_required
 @permission_required("patients.add_patientdocument", raise_exception=True)
-def document_create(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = selectors.patient_for_user(request.user, pk)  # type: ignore[arg-type]
+def document_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    patient = selectors.patient_for_user(request.user, pk)
     form = DocumentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -304,7 +304,7 @@ def document_create(request: HttpRequest, pk: int) -> HttpResponse:
                 uploaded=form.cleaned_data["file"],
                 kind=form.cleaned_data["kind"],
                 title=form.cleaned_data["title"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
             )
         except ValidationError as error:
             _form_errors_from(error, form)
@@ -315,14 +315,14 @@ def document_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def document_download(request: HttpRequest, pk: int) -> FileResponse:
-    document = selectors.document_for_user(request.user, pk)  # type: ignore[arg-type]
+def document_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
+    document = selectors.document_for_user(request.user, pk)
     try:
         handle = document.file.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
     services.chart_access_record(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         patient=document.patient,
         action=ChartAccess.Action.DOWNLOAD_DOCUMENT,
         document=document,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TextIO
 
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.adapter import get_adapter
@@ -12,6 +11,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from clinic.demo import Output
 from clinic.models import Clinic
 from staff import roles
 from staff.models import User
@@ -33,7 +33,7 @@ DEMO_USERS = [
 
 
 @transaction.atomic
-def load(stdout: TextIO) -> None:
+def load(stdout: Output) -> None:
     clinics = {c.code: c for c in Clinic.objects.all()}
     for username, first, last, role, codes in DEMO_USERS:
         user, created = User.objects.get_or_create(
@@ -61,7 +61,7 @@ def current_totp_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
-def print_logins(stdout: TextIO) -> None:
+def print_logins(stdout: Output) -> None:
     stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})\n")
     for username, _first, _last, role, codes in DEMO_USERS:
         where = ", ".join(codes) if codes else "all clinics"
