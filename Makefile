@@ -22,7 +22,7 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_data --if-empty
-	$(PY) manage.py demo_data --print-logins
+	@echo "\nOpen http://$${HOST:-127.0.0.1}:$${PORT:-8000}/ (Ctrl-C stops web, worker and beat)\n"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 lint: $(STAMP)

@@ -43,6 +43,7 @@ class Command(BaseCommand):
             return
         if if_empty and Clinic.objects.exists():
             self.stdout.write("Demo data already loaded.")
+            print_demo_logins(self.stdout)
             return
         for module in _demo_modules():
             module.load(self.stdout)
