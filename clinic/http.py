@@ -17,7 +17,7 @@ class AuthenticatedRequest(HttpRequest):
 
 def client_ip(request: HttpRequest) -> str | None:
     """The caller's address; behind N trusted proxies, the N-th address from the right of X-Forwarded-For."""
-    proxies = int(getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0)
+    proxies = int(settings.TRUSTED_PROXY_COUNT)
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:

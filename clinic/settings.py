@@ -27,10 +27,17 @@ TESTING = env.bool("CLINIC_TESTING", default=False)
 from clinic import keys  # noqa: E402  (needs BASE_DIR and the mode above)
 
 SECRET_KEY = keys.required_secret("SECRET_KEY", production=PRODUCTION)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated variable; spaces around the commas are not part of the values."""
+    return [item.strip() for item in env.list(name, default=default) if item.strip()]
+
+
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Applications ---------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -198,7 +205,9 @@ AXES_USERNAME_CALLABLE = "staff.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# Lockout and the chart access log read the client's address the same way (clinic/http.py).
+AXES_CLIENT_IP_CALLABLE = "clinic.http.client_ip"
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 
 # Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"
@@ -251,10 +260,12 @@ BLIND_INDEX_KEY = keys.required_secret("BLIND_INDEX_KEY", production=PRODUCTION)
 
 # E-mail ---------------------------------------------------------------------------------------
 # Development writes each message as a file under var/mail, where a person can read it.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="" if PRODUCTION else "filemail://")
-if not EMAIL_CONFIG.get("EMAIL_BACKEND") or EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-    if PRODUCTION:
-        raise ImproperlyConfigured("EMAIL_URL must point to an SMTP server in production.")
+if PRODUCTION and not env.str("EMAIL_URL", default="").startswith(
+    ("smtp://", "smtps://", "smtp+tls://", "smtp+ssl://")
+):
+    raise ImproperlyConfigured("EMAIL_URL must point to an SMTP server in production (smtp+tls://user:pass@host:587).")
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
+if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
@@ -19,8 +20,8 @@ from tests.factories import ClinicFactory
 pytestmark = pytest.mark.django_db
 
 
-def _sign_in(client: Client, login: str, password: str = DEMO_PASSWORD) -> object:
-    return client.post("/accounts/login/", {"login": login, "password": password})
+def _sign_in(client: Client, login: str, password: str = DEMO_PASSWORD) -> Any:
+    return client.post("/accounts/login/", {"login": login, "password": password}, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_sign_in_with_user_name_and_password(make_user: Callable[..., User]) -> None:
