@@ -67,7 +67,13 @@ def patient_search(*, text: str = "", birth_date: date | None = None) -> QuerySe
     if birth_date is not None:
         patients = patients.filter(birth_date=birth_date)
     if query.kind == "cpf":
-        return patients.filter(cpf_hash=blind_index(query.value))
+        # Eleven digits can be both a valid CPF and a mobile number with its area code: match either.
+        condition = Q(cpf_hash=blind_index(query.value))
+        phone = phone_e164(query.value)
+        if phone:
+            digest = blind_index(phone)
+            condition |= Q(mobile_phone_hash=digest) | Q(home_phone_hash=digest)
+        return patients.filter(condition)
     if query.kind == "phone":
         if not query.value:
             return patients.none()

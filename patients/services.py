@@ -14,7 +14,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinic.brazil import only_digits
+from clinic.brazil import only_digits, validate_cns, validate_cpf
 from clinic.crypto import blind_index
 from patients.documents import sniff_content_type
 from patients.models import (
@@ -89,6 +89,15 @@ def _validate_patient(patient: Patient) -> None:
         errors.setdefault("birth_date", []).append(_("The birth date cannot be in the future."))
     if patient.birth_date and patient.birth_date.year < 1880:
         errors.setdefault("birth_date", []).append(_("Check the birth date: the year is too far back."))
+    # The form checks the numbers too; checking here keeps any other caller from storing a wrong one.
+    for field, validate in (("cpf", validate_cpf), ("cns", validate_cns)):
+        value = getattr(patient, field)
+        if not value:
+            continue
+        try:
+            validate(value)
+        except ValidationError as error:
+            errors.setdefault(field, []).extend(error.messages)
     try:
         patient.full_clean(exclude=["cpf_hash", "cns_hash", "created_by"], validate_unique=False)
     except ValidationError as error:
