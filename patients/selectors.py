@@ -83,9 +83,13 @@ def patient_search(*, text: str = "", birth_date: date | None = None) -> QuerySe
         words = [w for w in query.value.split() if len(w) >= MIN_NAME_LENGTH] or [query.value]
         for word in words:
             patients = patients.filter(Q(search_name__trigram_word_similar=word) | Q(search_name__contains=word))
-        return patients.annotate(rank=TrigramWordSimilarity(query.value, "search_name")).order_by(
-            "-rank", "full_name", "id"
+        # Each typed word scores by how well it matches its best word of the name, so "maria silva"
+        # puts "Maria ... Silva" before "Maria ... Silveira".
+        rank = sum(
+            (TrigramWordSimilarity(word, "search_name") for word in words[1:]),
+            TrigramWordSimilarity(words[0], "search_name"),
         )
+        return patients.annotate(rank=rank).order_by("-rank", "full_name", "id")
     if query.kind in {"empty", "birth_date"} and birth_date is not None:
         return patients.order_by("full_name", "id")
     return patients.none()

@@ -79,7 +79,9 @@ def _contact_formset(request: AuthenticatedRequest, patient: Patient | None = No
 @permission_required("patients.add_patient", raise_exception=True)
 def patient_create(request: AuthenticatedRequest) -> HttpResponse:
     clinics = clinics_for_user(request.user)
-    form = PatientForm(request.POST or None, clinics=clinics)
+    own = list(request.user.clinics.values_list("pk", flat=True)[:2])
+    # Someone who works in one clinic registers there unless they choose otherwise.
+    form = PatientForm(request.POST or None, clinics=clinics, initial={"home_clinic": own[0]} if len(own) == 1 else {})
     contacts = _contact_formset(request)
     duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
