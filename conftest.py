@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -67,20 +67,44 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
-def _uses_database(request: pytest.FixtureRequest) -> bool:
-    names = set(request.fixturenames)
-    return bool({"db", "transactional_db", "live_server"} & names) or request.node.get_closest_marker("django_db")
+def _transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction"))
+    )
 
 
 @pytest.fixture(autouse=True)
-def _roles(request: pytest.FixtureRequest) -> None:
-    """The roles come from data migrations; a transactional test's flush removes them, so put them back."""
-    if not _uses_database(request):
+def _roles(request: pytest.FixtureRequest, django_db_blocker: Any) -> Iterator[None]:
+    """The roles come from data migrations, and a transactional test's flush empties every table.
+
+    Set up before the test's database fixture, this is torn down after it: once the flush has
+    run, the roles are put back for the tests that follow (and for the next run, with --reuse-db).
+    """
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = bool({"db", "transactional_db", "live_server"} & set(request.fixturenames) or marker)
+    if not uses_db:
+        yield
         return
-    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
     from django.contrib.auth.models import Group
 
-    if not Group.objects.exists():
-        from tests.roles import recreate_roles
+    from tests.roles import recreate_roles
 
+    transactional = _transactional(request)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if not Group.objects.exists():
         recreate_roles()
+    yield
+    if transactional:
+        with django_db_blocker.unblock():
+            recreate_roles()
+
+
+@pytest.fixture(autouse=True)
+def _document_storage(_private_media: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The document field bound its storage when the model loaded; point it at the test's storage."""
+    from django.core.files.storage import storages
+
+    from patients.models import PatientDocument
+
+    monkeypatch.setattr(PatientDocument._meta.get_field("file"), "storage", storages["private"])

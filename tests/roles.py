@@ -1,17 +1,18 @@
-"""Re-create the roles exactly as the data migrations do (after a transactional test's flush)."""
+"""Re-create the roles exactly as the data migrations grant them (after a transactional test's flush)."""
 
 from __future__ import annotations
 
 import importlib
 
 from django.apps import apps
+from django.db.migrations.loader import MigrationLoader
 
-# Every data migration that grants role permissions, in migration order.
-ROLE_MIGRATIONS = ["staff.migrations.0002_roles", "patients.migrations.0003_roles_and_append_only_log"]
+from staff.roles import grant_role_permissions
 
 
 def recreate_roles() -> None:
-    from staff.roles import grant_role_permissions
-
-    for name in ROLE_MIGRATIONS:
-        grant_role_permissions(apps, importlib.import_module(name).ROLE_PERMISSIONS)
+    """Apply every migration's ``ROLE_PERMISSIONS`` table, so new apps' grants are found by themselves."""
+    for migration in MigrationLoader(None, ignore_no_migrations=True).disk_migrations.values():
+        table = getattr(importlib.import_module(type(migration).__module__), "ROLE_PERMISSIONS", None)
+        if table:
+            grant_role_permissions(apps, table)
