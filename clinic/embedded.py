@@ -14,9 +14,12 @@ import fcntl
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -79,6 +82,37 @@ class _Handles:
         return pids
 
 
+def _exit_on_sigterm() -> None:
+    """Let SIGTERM run the exit handlers (honcho, docker and systemd stop processes with it).
+
+    Only where nothing else handles it yet, and only from the main thread: Celery's worker and
+    other programs that install their own handler keep it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _hold(lock_path: Path, handles: _Handles, stop: Callable[[], None]) -> None:
+    """Record this process as a user of a service; the last one to exit stops it.
+
+    Caller holds the service's lock.
+    """
+    pid = os.getpid()
+    handles.add(pid)
+    _exit_on_sigterm()
+
+    def release() -> None:
+        if os.getpid() != pid:  # a forked child inherits the handler, not the handle
+            return
+        with _locked(lock_path):
+            if not handles.remove(pid):
+                stop()
+
+    atexit.register(release)
+
+
 def var_dir() -> Path:
     base = os.environ.get("CLINIC_VAR_DIR")
     path = Path(base) if base else Path(__file__).resolve().parent.parent / "var"
@@ -108,7 +142,9 @@ def postgres_url() -> str:
     pgdata = base / "postgres"
     name = database_name()
     with _locked(base / "postgres.lock"):
-        server = get_server(pgdata, cleanup_mode="stop")
+        # The library only starts or finds the server; stopping follows our own handles below,
+        # which forget processes that died without saying so.
+        server = get_server(pgdata, cleanup_mode=None)
         socket_dir = server.get_postmaster_info().socket_dir
         assert socket_dir is not None
         exists = _run_as_postgres_user(
@@ -126,7 +162,13 @@ def postgres_url() -> str:
         ).stdout.strip()
         if exists != "1":
             _run_as_postgres_user([_postgres_bin("createdb"), "-h", str(socket_dir), "-U", "postgres", name])
+        _hold(base / "postgres.lock", _Handles(base / "postgres-handles.json"), lambda: _postgres_stop(pgdata))
     return f"postgres://postgres@/{name}?host={socket_dir}"
+
+
+def _postgres_stop(pgdata: Path) -> None:
+    if (pgdata / "postmaster.pid").exists():
+        _run_as_postgres_user([_postgres_bin("pg_ctl"), "-D", str(pgdata), "-w", "stop", "-m", "fast"])
 
 
 # Redis --------------------------------------------------------------------------------------
@@ -163,8 +205,6 @@ def redis_url() -> str:
     data_dir = base / "redis"
     data_dir.mkdir(parents=True, exist_ok=True)
     socket_path = data_dir / "redis.sock"
-    handles = _Handles(data_dir / "handles.json")
-    pid = os.getpid()
     with _locked(base / "redis.lock"):
         if not _redis_ping(socket_path):
             subprocess.run(
@@ -194,16 +234,7 @@ def redis_url() -> str:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
                 time.sleep(0.05)
-        handles.add(pid)
-
-    def release() -> None:
-        if os.getpid() != pid:  # a forked child inherits the handler but not the handle
-            return
-        with _locked(base / "redis.lock"):
-            if not handles.remove(pid):
-                _redis_stop(socket_path)
-
-    atexit.register(release)
+        _hold(base / "redis.lock", _Handles(data_dir / "handles.json"), lambda: _redis_stop(socket_path))
     return f"redis+socket://{socket_path}"
 
 
@@ -216,7 +247,7 @@ def stop_all() -> None:
     pgdata = base / "postgres"
     if (pgdata / "postmaster.pid").exists():
         _run_as_postgres_user([_postgres_bin("pg_ctl"), "-D", str(pgdata), "-w", "stop", "-m", "fast"])
-    for handles in (base / "redis" / "handles.json", pgdata / ".handle_pids.json"):
+    for handles in (base / "redis" / "handles.json", base / "postgres-handles.json", pgdata / ".handle_pids.json"):
         if handles.exists():
             handles.unlink()
 
