@@ -194,8 +194,6 @@ ACCOUNT_RATE_LIMITS = {"login_failed": None}
 MFA_ADAPTER = "staff.adapters.StaffMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Clinica"
-# Roles whose members must have a second factor before they may use the site.
-MFA_REQUIRED_GROUPS = ["Admin"]
 
 # Lockout after repeated failed logins (django-axes), counted per user name and address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.postgres.search import TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramWordDistance, TrigramWordSimilarity
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -18,6 +18,8 @@ from patients.normalize import phone_e164, search_text
 from staff.models import User
 
 MIN_NAME_LENGTH = 3
+# A search shows at most this many patients, the best first; more means "type more".
+NAME_SEARCH_CANDIDATES = 200
 _DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
@@ -56,9 +58,11 @@ def parse_search(text: str) -> SearchQuery:
 def patient_search(*, text: str = "", birth_date: date | None = None) -> QuerySet[Patient]:
     """Patients matching a search box text (name, CPF or phone) and an optional birth date.
 
-    Names match accent- and case-insensitively, in part, ranked by trigram word similarity and
-    served by the GIN trigram index on ``search_name``. CPF and phones match exactly through
-    their blind indexes.
+    Names match accent- and case-insensitively, in part: every typed word must match a word of
+    the name (the GIN trigram index finds them), and they are ranked by how well each typed word
+    matches. A single word is searched among the ``NAME_SEARCH_CANDIDATES`` names nearest to it
+    (a walk of the GiST trigram index in distance order), so "maria", a tenth of all patients,
+    costs no more than a rare surname. CPF and phones match exactly through their blind indexes.
     """
     query = parse_search(text)
     patients = Patient.objects.all()
@@ -81,6 +85,11 @@ def patient_search(*, text: str = "", birth_date: date | None = None) -> QuerySe
         return patients.filter(Q(mobile_phone_hash=digest) | Q(home_phone_hash=digest))
     if query.kind == "name":
         words = [w for w in query.value.split() if len(w) >= MIN_NAME_LENGTH] or [query.value]
+        if birth_date is None and len(words) == 1:
+            # The subquery has no other condition, so the planner cannot trade the nearest-first
+            # walk for a scan of every match.
+            nearest = Patient.objects.order_by(TrigramWordDistance(words[0], "search_name")).values("pk")
+            patients = patients.filter(pk__in=nearest[:NAME_SEARCH_CANDIDATES])
         for word in words:
             patients = patients.filter(Q(search_name__trigram_word_similar=word) | Q(search_name__contains=word))
         # Each typed word scores by how well it matches its best word of the name, so "maria silva"
@@ -93,6 +102,23 @@ def patient_search(*, text: str = "", birth_date: date | None = None) -> QuerySe
     if query.kind in {"empty", "birth_date"} and birth_date is not None:
         return patients.order_by("full_name", "id")
     return patients.none()
+
+
+def patient_search_ids(*, text: str = "", birth_date: date | None = None) -> tuple[list[int], bool]:
+    """The ids of the best ``NAME_SEARCH_CANDIDATES`` matches in rank order, and whether there were more.
+
+    One query, however many patients match: the search page pages through these ids instead of
+    counting every match.
+    """
+    ids = list(
+        patient_search(text=text, birth_date=birth_date).values_list("pk", flat=True)[: NAME_SEARCH_CANDIDATES + 1]
+    )
+    return ids[:NAME_SEARCH_CANDIDATES], len(ids) > NAME_SEARCH_CANDIDATES
+
+
+def patients_in_order(ids: list[int]) -> list[Patient]:
+    found = Patient.objects.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def patient_possible_duplicates(

@@ -54,11 +54,16 @@ def patient_search(request: AuthenticatedRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     page = None
     query = None
+    capped = False
+    patients: list[Patient] = []
     if form.is_valid() and (form.cleaned_data["q"] or form.cleaned_data["birth_date"]):
         query = selectors.parse_search(form.cleaned_data["q"])
-        results = selectors.patient_search(text=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"])
-        page = Paginator(results, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "query": query}
+        ids, capped = selectors.patient_search_ids(
+            text=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"]
+        )
+        page = Paginator(ids, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+        patients = selectors.patients_in_order(list(page.object_list))
+    context = {"form": form, "page": page, "patients": patients, "query": query, "capped": capped}
     template = "patients/search.html#results" if request.htmx else "patients/search.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 

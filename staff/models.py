@@ -28,6 +28,8 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Roles holding this permission (Admin, by the roles migration) must enrol and use TOTP.
+        permissions = [("require_two_factor", _("Must sign in with a second factor (TOTP)"))]
         constraints = [
             models.UniqueConstraint(
                 models.functions.Lower("email"),

@@ -188,7 +188,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='patient',
-            index=models.Index(fields=['birth_date', 'search_name'], name='patient_birth_name_idx'),
+            index=django.contrib.postgres.indexes.GistIndex(django.contrib.postgres.indexes.OpClass('search_name', name='gist_trgm_ops(siglen=64)'), name='patient_search_name_knn'),
+        ),
+        migrations.AddIndex(
+            model_name='patient',
+            index=models.Index(fields=['birth_date', 'full_name'], name='patient_birth_name_idx'),
         ),
         migrations.AddIndex(
             model_name='patient',

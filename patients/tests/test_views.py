@@ -332,3 +332,21 @@ def test_chart_page_query_count_does_not_grow_with_the_history(
     for path, count in zip(paths, counts, strict=True):
         with django_assert_max_num_queries(count):
             client.get(path)
+
+
+def test_search_lists_the_best_matches_and_says_when_there_are_more(
+    reception: User, reception_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patients import selectors
+
+    monkeypatch.setattr(selectors, "NAME_SEARCH_CANDIDATES", 3)
+    for first in ("Ana", "Bruna", "Carla", "Daniela"):
+        make_patient(by=reception, full_name=f"{first} Teixeira Lopes")
+    exact = make_patient(by=reception, full_name="Teixeira Gomes Filho")
+    page = reception_client.get("/patients/", {"q": "teixeira"})
+    shown = page.context["patients"]
+    assert len(shown) == 3
+    assert 'data-testid="capped"' in page.content.decode()
+    page = reception_client.get("/patients/", {"q": "teixeira gomes"})
+    assert [p.pk for p in page.context["patients"]] == [exact.pk]
+    assert 'data-testid="capped"' not in page.content.decode()

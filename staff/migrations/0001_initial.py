@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'user',
                 'verbose_name_plural': 'users',
-                'abstract': False,
+                'permissions': [('require_two_factor', 'Must sign in with a second factor (TOTP)')],
             },
             managers=[
                 ('objects', django.contrib.auth.models.UserManager()),

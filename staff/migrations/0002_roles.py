@@ -12,6 +12,7 @@ ROLE_PERMISSIONS[ADMIN] += [
     "clinic.view_all_clinics",
     *(f"clinic.{action}_{model}" for action in ("add", "change", "delete") for model in ("clinic", "floor", "room")),
     *(f"staff.{action}_user" for action in ("view", "add", "change")),
+    "staff.require_two_factor",
     *(f"auth.{action}_group" for action in ("view", "add", "change")),
     "auth.view_permission",
 ]

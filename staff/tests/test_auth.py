@@ -98,6 +98,14 @@ def test_admin_without_second_factor_must_set_it_up(make_user: Callable[..., Use
     assert "form" in response.context
 
 
+@pytest.mark.parametrize(("role", "is_staff"), [(roles.ADMIN, False), (roles.DOCTOR, True)])
+def test_admin_role_or_admin_site_access_requires_the_second_factor(
+    role: str, is_staff: bool, make_user: Callable[..., User], client_for: Callable
+) -> None:
+    client = client_for(make_user(role, is_staff=is_staff))
+    assert client.get("/").headers["Location"] == "/accounts/2fa/totp/activate/"
+
+
 def test_admin_with_totp_must_give_the_code(make_user: Callable[..., User]) -> None:
     admin = make_user(roles.ADMIN, is_staff=True)
     secret = generate_totp_secret()

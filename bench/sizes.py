@@ -1,0 +1,14 @@
+"""The named data sizes of the benchmark. Plain data: importable before Django is set up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    patients: int
+
+
+SIZES: dict[str, Size] = {size.name: size for size in (Size("100k", patients=100_000), Size("1m", patients=1_000_000))}
