@@ -89,7 +89,8 @@ def patient_search(*, text: str = "", birth_date: date | None = None) -> QuerySe
             # The subquery has no other condition, so the planner cannot trade the nearest-first
             # walk for a scan of every match.
             nearest = Patient.objects.order_by(TrigramWordDistance(words[0], "search_name")).values("pk")
-            patients = patients.filter(pk__in=nearest[:NAME_SEARCH_CANDIDATES])
+            # One more than is shown, so the page knows whether there are more.
+            patients = patients.filter(pk__in=nearest[: NAME_SEARCH_CANDIDATES + 1])
         for word in words:
             patients = patients.filter(Q(search_name__trigram_word_similar=word) | Q(search_name__contains=word))
         # Each typed word scores by how well it matches its best word of the name, so "maria silva"
