@@ -1,6 +1,5 @@
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 
 from clinic.navigation import menu_for
@@ -10,5 +9,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "menu": menu_for(request.user),  # type: ignore[arg-type]
         "show_admin_link": request.user.is_authenticated and request.user.is_staff,
-        "development": settings.DEBUG,
     }

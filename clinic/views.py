@@ -12,11 +12,14 @@ from django.views.decorators.http import require_GET
 from clinic import selectors
 from clinic.http import AuthenticatedRequest
 from clinic.navigation import menu_for
+from staff.roles import ROLE_LABELS
 
 
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "home.html", {"entries": menu_for(request.user)})
+    roles = [str(ROLE_LABELS.get(group.name, group.name)) for group in request.user.groups.all()]
+    clinics = [clinic.code for clinic in selectors.clinics_for_user(request.user)[:30]]
+    return render(request, "home.html", {"entries": menu_for(request.user), "roles": roles, "clinics": clinics})
 
 
 @require_GET

@@ -20,7 +20,6 @@ class Migration(migrations.Migration):
     operations = [
         django.contrib.postgres.operations.BtreeGistExtension(),
         django.contrib.postgres.operations.TrigramExtension(),
-        django.contrib.postgres.operations.UnaccentExtension(),
         migrations.CreateModel(
             name='HistoricalClinic',
             fields=[
