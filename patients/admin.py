@@ -1,29 +1,10 @@
+"""Only the chart access log is in the admin. Patients are opened through the site, where every
+view of a chart is logged; an admin page of patients would show their data without that log."""
+
 from django.contrib import admin
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
-from patients.models import ChartAccess, Patient
-
-
-@admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
-    """Registry changes go through the site's forms and services; the admin shows, and keeps history."""
-
-    list_display = ["full_name", "social_name", "birth_date", "status", "home_clinic"]
-    list_filter = ["status", "home_clinic"]
-    list_select_related = ["home_clinic"]
-    search_fields = ["search_name"]
-    readonly_fields = [f.name for f in Patient._meta.concrete_fields]
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from patients.models import ChartAccess
 
 
 @admin.register(ChartAccess)

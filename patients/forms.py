@@ -11,7 +11,7 @@ from clinic.brazil import format_cep, format_cpf, only_digits, validate_cep, val
 from clinic.models import Clinic
 from patients.models import Allergy, Condition, Medication, Patient, PatientDocument, PatientStatus
 from patients.normalize import phone_display, phone_e164
-from patients.services import ContactData
+from patients.services import PATIENT_FIELDS, ContactData
 
 
 class PhoneField(forms.CharField):
@@ -50,26 +50,7 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Patient
-        fields = [
-            "full_name",
-            "social_name",
-            "birth_date",
-            "sex",
-            "cpf",
-            "cns",
-            "mobile_phone",
-            "home_phone",
-            "email",
-            "reminder_channel",
-            "cep",
-            "street",
-            "number",
-            "complement",
-            "district",
-            "city",
-            "uf",
-            "home_clinic",
-        ]
+        fields = list(PATIENT_FIELDS)
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args: Any, clinics: Any = None, **kwargs: Any) -> None:

@@ -167,3 +167,33 @@ def test_service_appends_after_the_last_entry(three_views: list[ChartAccess], do
     entry = services.chart_access_record(user=doctor, patient=patient, action=ChartAccess.Action.VIEW_CHART)
     assert entry.previous_hash == three_views[-1].entry_hash
     call_command("verify_access_log", stdout=StringIO())
+
+
+def test_admins_read_the_log_in_django_admin_and_cannot_change_it(
+    make_user: Callable[..., User], client_for: Callable[[User], Client], three_views: list[ChartAccess]
+) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from staff import roles
+
+    admin = make_user(roles.ADMIN, is_staff=True)
+    TOTP.activate(admin, generate_totp_secret())
+    client = client_for(admin)
+    listing = client.get("/admin/patients/chartaccess/")
+    assert listing.status_code == 200
+    assert three_views[-1].patient.display_name in listing.content.decode()
+    entry = three_views[0]
+    page = client.get(f"/admin/patients/chartaccess/{entry.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert client.post(f"/admin/patients/chartaccess/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ChartAccess.objects.count() == 3
+
+
+def test_other_roles_cannot_read_the_log(
+    make_user: Callable[..., User], client_for: Callable[[User], Client], three_views: list[ChartAccess]
+) -> None:
+    from staff import roles
+
+    manager = make_user(roles.MANAGER, is_staff=False)
+    assert client_for(manager).get("/admin/patients/chartaccess/").status_code == 302
