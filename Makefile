@@ -5,9 +5,23 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench stop demo clean-var
+.PHONY: install run test lint typecheck pytest bench stop demo system-packages
 
-$(STAMP): requirements.txt package.json package-lock.json
+# What the distribution must provide: npm (front-end packages) and gettext (translations).
+# Installed with apt-get where the machine has it and we may; otherwise named clearly.
+SYSTEM_PACKAGES := $(if $(shell command -v npm),,nodejs npm) $(if $(shell command -v msgfmt),,gettext)
+
+system-packages:
+ifneq ($(strip $(SYSTEM_PACKAGES)),)
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing $(SYSTEM_PACKAGES) from the distribution"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	else \
+		echo "Please install: $(SYSTEM_PACKAGES) (e.g. sudo apt-get install $(SYSTEM_PACKAGES))"; exit 1; \
+	fi
+endif
+
+$(STAMP): requirements.txt package.json package-lock.json | system-packages
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -254,12 +254,11 @@ def document_upload(*, patient: Patient, uploaded: UploadedFile, kind: str, titl
         uploaded_by=by,
     )
     document.full_clean(exclude=["file", "patient", "uploaded_by"])
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
     # The stored name is ours, never the uploader's: no path tricks, no misleading extension.
-    document.file.save(f"{digest.hexdigest()[:16]}.{extension}", uploaded, save=False)
+    document.file.save(f"{digest.hexdigest()[:16]}.{document.extension}", uploaded, save=False)
     try:
         document.save()
-    except Exception:
+    except DatabaseError:
         document.file.delete(save=False)
         raise
     return document
