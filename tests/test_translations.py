@@ -50,3 +50,13 @@ def test_portuguese_is_the_default(db: None) -> None:
     response = Client().get("/accounts/login/")
     assert "<title>Entrar" in response.content.decode()
     assert '<html lang="pt-br">' in response.content.decode()
+
+
+def test_the_language_switcher_changes_the_language(reception: object, client_for: object) -> None:
+    client = client_for(reception)  # type: ignore[operator]
+    assert "<title>Início" in client.get("/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert '<html lang="es">' in page
+    assert 'value="es" lang="es" selected' in page
