@@ -126,7 +126,9 @@ def _name_search(client: Client, text: str) -> Case:
     if len(words) == 1:
         # One word: among the NAME_SEARCH_CANDIDATES names nearest to it (a nearest-first walk of
         # the GiST index), those that match.
-        nearest = f"SELECT id FROM patients_patient ORDER BY %s <<-> search_name LIMIT {NAME_SEARCH_CANDIDATES + 1}"
+        nearest = (
+            f"SELECT id FROM patients_patient ORDER BY %s <<-> lower(search_name) LIMIT {NAME_SEARCH_CANDIDATES + 1}"
+        )
         where = f"id IN ({nearest}) AND {matches}"
         params, indexes = [words[0], *match_params], (KNN_INDEX,)
     else:

@@ -10,6 +10,7 @@ from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.files.storage import Storage, storages
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -105,8 +106,10 @@ class Patient(models.Model):
             # GIN finds the names that match each typed word; GiST walks names nearest-first, which
             # keeps a one-word search for a common name cheap. The longer signature (siglen) makes
             # that walk precise for short texts such as names (4 ms instead of 200 ms at 1m rows).
+            # The GiST index is on lower(search_name), which only the nearest-first walk asks for:
+            # so the planner cannot pick it for the word filters, where GIN is several times faster.
             GinIndex(OpClass("search_name", name="gin_trgm_ops"), name="patient_search_name_trgm"),
-            GistIndex(OpClass("search_name", name="gist_trgm_ops(siglen=64)"), name="patient_search_name_knn"),
+            GistIndex(OpClass(Lower("search_name"), name="gist_trgm_ops(siglen=64)"), name="patient_search_name_knn"),
             models.Index(fields=["birth_date", "full_name"], name="patient_birth_name_idx"),
             models.Index(
                 fields=["mobile_phone_hash"], name="patient_mobile_hash_idx", condition=~models.Q(mobile_phone_hash="")

@@ -9,6 +9,7 @@ from datetime import date
 from django.contrib.postgres.search import TrigramWordDistance, TrigramWordSimilarity
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 
 from clinic.brazil import cpf_is_valid, only_digits
@@ -88,7 +89,8 @@ def patient_search(*, text: str = "", birth_date: date | None = None) -> QuerySe
         if birth_date is None and len(words) == 1:
             # The subquery has no other condition, so the planner cannot trade the nearest-first
             # walk for a scan of every match.
-            nearest = Patient.objects.order_by(TrigramWordDistance(words[0], "search_name")).values("pk")
+            # search_name is already lower case; lower() names the expression of the GiST index.
+            nearest = Patient.objects.order_by(TrigramWordDistance(words[0], Lower("search_name"))).values("pk")
             # One more than is shown, so the page knows whether there are more.
             patients = patients.filter(pk__in=nearest[: NAME_SEARCH_CANDIDATES + 1])
         for word in words:

@@ -2,6 +2,7 @@
 
 import django.contrib.postgres.indexes
 import django.db.models.deletion
+import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
@@ -188,7 +189,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='patient',
-            index=django.contrib.postgres.indexes.GistIndex(django.contrib.postgres.indexes.OpClass('search_name', name='gist_trgm_ops(siglen=64)'), name='patient_search_name_knn'),
+            index=django.contrib.postgres.indexes.GistIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Lower('search_name'), name='gist_trgm_ops(siglen=64)'), name='patient_search_name_knn'),
         ),
         migrations.AddIndex(
             model_name='patient',
