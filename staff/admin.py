@@ -1,9 +1,15 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from staff.models import User
+from staff import services
+from staff.models import Leave, Practitioner, PractitionerSpecialty, ScheduleBlock, Specialty, User, WorkingHours
 
 
 @admin.register(User)
@@ -22,3 +28,86 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[misc]
     @admin.display(description=_("roles"))
     def roles(self, user: User) -> str:
         return ", ".join(group.name for group in user.groups.all())
+
+
+@admin.register(Specialty)
+class SpecialtyAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "code", "default_duration", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+
+
+class PractitionerSpecialtyInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = PractitionerSpecialty
+    extra = 0
+    autocomplete_fields = ["specialty"]
+
+
+class WorkingHoursInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Shown for reading; hours are added through the form below, which checks for overlaps."""
+
+    model = WorkingHours
+    extra = 0
+    fields = readonly_fields = ("weekday", "start_time", "end_time", "clinic", "room", "valid_from", "valid_until")
+    can_delete = True
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class LeaveInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Leave
+    extra = 0
+
+
+class ScheduleBlockInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = ScheduleBlock
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    list_display = ["user", "registration", "is_active"]
+    list_filter = ["council", "council_uf", "is_active", "specialties"]
+    list_select_related = ["user"]
+    search_fields = ["user__first_name", "user__last_name", "council_number"]
+    autocomplete_fields = ["user"]
+    inlines = [PractitionerSpecialtyInline, WorkingHoursInline, LeaveInline, ScheduleBlockInline]
+
+
+class WorkingHoursForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = WorkingHours
+        fields = ["practitioner", "clinic", "room", "weekday", "start_time", "end_time", "valid_from", "valid_until"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or self.instance.pk:
+            return cleaned
+        # The service's checks (room of the clinic, overlaps) run here so that the admin shows them
+        # next to the form; save_model then stores through the same service.
+        try:
+            with transaction.atomic():
+                services.working_hours_add(**cleaned)
+                transaction.set_rollback(True)
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    form = WorkingHoursForm
+    list_display = ["practitioner", "weekday", "start_time", "end_time", "clinic", "room", "valid_from", "valid_until"]
+    list_filter = ["weekday", "clinic"]
+    list_select_related = ["practitioner__user", "clinic", "room"]
+    autocomplete_fields = ["practitioner", "room"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        saved = services.working_hours_add(**{f: form.cleaned_data[f] for f in WorkingHoursForm.Meta.fields})
+        obj.pk = saved.pk

@@ -46,6 +46,7 @@ def load(stdout: Output) -> None:
             user.save()
             user.groups.add(Group.objects.get(name=role))
             user.clinics.set([clinics[c] for c in codes] if codes else list(clinics.values()))
+    load_practitioners(stdout)
     admin = User.objects.get(username="admin")
     if not Authenticator.objects.filter(user=admin, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(admin, generate_totp_secret())
@@ -66,6 +67,10 @@ def print_logins(stdout: Output) -> None:
     for username, _first, _last, role, codes in DEMO_USERS:
         where = ", ".join(codes) if codes else "all clinics"
         stdout.write(f"  {username:<14} {role:<13} {where}\n")
+    stdout.write(
+        f"  {'prof.<clinic>.<n>':<14} {roles.DOCTOR:<13} practitioners with weekday hours, e.g. prof.sp-pau.1 "
+        f"(n = 1..{PRACTITIONERS_PER_CLINIC})\n"
+    )
     secret = admin_totp_secret()
     stdout.write(
         "\nThe admin's second factor (TOTP) is enrolled. Add this secret to an authenticator app\n"
@@ -73,3 +78,85 @@ def print_logins(stdout: Output) -> None:
         f"  or as a link: otpauth://totp/Clinica:admin?secret={secret}&issuer=Clinica\n"
         "  or read the current code with: .venv/bin/python manage.py demo_totp\n"
     )
+
+
+# name, code, minutes, council
+SPECIALTIES = [
+    ("Clínica médica", "clinica-medica", 20, "CRM"),
+    ("Pediatria", "pediatria", 30, "CRM"),
+    ("Cardiologia", "cardiologia", 30, "CRM"),
+    ("Ginecologia e obstetrícia", "ginecologia-obstetricia", 30, "CRM"),
+    ("Ortopedia e traumatologia", "ortopedia", 20, "CRM"),
+    ("Dermatologia", "dermatologia", 20, "CRM"),
+    ("Oftalmologia", "oftalmologia", 20, "CRM"),
+    ("Psiquiatria", "psiquiatria", 50, "CRM"),
+    ("Endocrinologia", "endocrinologia", 30, "CRM"),
+    ("Odontologia", "odontologia", 40, "CRO"),
+    ("Psicologia", "psicologia", 50, "CRP"),
+    ("Fisioterapia", "fisioterapia", 40, "CREFITO"),
+]
+PRACTITIONERS_PER_CLINIC = 4
+_FIRST_NAMES = ["Ana", "Bruno", "Camila", "Daniel", "Eduarda", "Felipe", "Gabriela", "Henrique", "Isabela", "João"]
+_LAST_NAMES = ["Almeida", "Barbosa", "Cardoso", "Dias", "Esteves", "Ferreira", "Gomes", "Hoffmann", "Ibrahim", "Jesus"]
+
+
+@transaction.atomic
+def load_practitioners(stdout: Output) -> None:
+    """Specialties, the demo doctor, and a few practitioners per clinic with weekday hours."""
+    from datetime import date, time
+
+    from django.contrib.auth.hashers import make_password
+
+    from clinic.models import Room
+    from staff.models import Practitioner, PractitionerSpecialty, Specialty, WorkingHours
+
+    specialties = [
+        Specialty.objects.get_or_create(code=code, defaults={"name": name, "default_duration": minutes})[0]
+        for name, code, minutes, _council in SPECIALTIES
+    ]
+    councils = {code: council for _name, code, _minutes, council in SPECIALTIES}
+    doctor_group = Group.objects.get(name=roles.DOCTOR)
+    password = make_password(DEMO_PASSWORD)  # hashed once: hashing 80 times would take half a minute
+    since = date(2026, 1, 1)
+    number = 0
+    for clinic_index, clinic in enumerate(Clinic.objects.order_by("code")):
+        rooms = list(Room.objects.filter(clinic=clinic, kind=Room.Kind.CONSULTING).order_by("code"))
+        for index in range(PRACTITIONERS_PER_CLINIC):
+            number += 1
+            specialty = specialties[(clinic_index + index) % len(specialties)]
+            username = f"prof.{clinic.code.lower()}.{index + 1}"
+            if User.objects.filter(username=username).exists():
+                continue
+            user = User.objects.create(
+                username=username,
+                first_name=_FIRST_NAMES[number % len(_FIRST_NAMES)],
+                last_name=f"{_LAST_NAMES[(number // 10) % len(_LAST_NAMES)]} {clinic.code}",
+                email=f"{username}@clinica.localhost",
+                password=password,
+            )
+            user.groups.add(doctor_group)
+            user.clinics.add(clinic)
+            practitioner = Practitioner.objects.create(
+                user=user, council=councils[specialty.code], council_number=f"{200000 + number}", council_uf=clinic.uf
+            )
+            PractitionerSpecialty.objects.create(practitioner=practitioner, specialty=specialty)
+            room = rooms[index % len(rooms)]
+            WorkingHours.objects.bulk_create(
+                WorkingHours(
+                    practitioner=practitioner,
+                    clinic=clinic,
+                    room=room,
+                    weekday=weekday,
+                    start_time=start,
+                    end_time=end,
+                    valid_from=since,
+                )
+                for weekday in range(5)
+                for start, end in ((time(8), time(12)), (time(13), time(17)))
+            )
+    medico = User.objects.get(username="medico")
+    if not hasattr(medico, "practitioner"):
+        practitioner = Practitioner.objects.create(user=medico, council="CRM", council_number="123456", council_uf="SP")
+        PractitionerSpecialty.objects.create(practitioner=practitioner, specialty=specialties[0])
+        PractitionerSpecialty.objects.create(practitioner=practitioner, specialty=specialties[2])
+    stdout.write(f"practitioners: {Practitioner.objects.count()} in {len(specialties)} specialties\n")

@@ -15,7 +15,7 @@ from clinic.models import Clinic, Floor, Room
 from patients import services
 from patients.models import Patient
 from staff.demo import DEMO_PASSWORD
-from staff.models import User
+from staff.models import Practitioner, Specialty, User
 
 fake = Faker("pt_BR")
 _cpf_sequence = itertools.count(500_000_000)
@@ -114,3 +114,23 @@ def make_patient(*, by: User | None = None, **overrides: Any) -> Patient:
     """A patient registered through the real service (so hashes and search name are right)."""
     author = by or UserFactory()
     return services.patient_register(by=author, **patient_data(**overrides))
+
+
+class SpecialtyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialty
+        django_get_or_create = ("code",)
+
+    name = factory.Sequence(lambda n: f"Especialidade {n}")
+    code = factory.Sequence(lambda n: f"especialidade-{n}")
+    default_duration = 30
+
+
+class PractitionerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practitioner
+
+    user = factory.SubFactory(UserFactory)
+    council = "CRM"
+    council_number = factory.Sequence(lambda n: f"{100000 + n}")
+    council_uf = "SP"
