@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "clinic",
     "staff",
     "patients",
+    "scheduling",
 ]
 
 MIDDLEWARE = [

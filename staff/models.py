@@ -92,7 +92,7 @@ class Practitioner(models.Model):
         _("council number"), max_length=12, validators=[RegexValidator(r"^[0-9]{1,10}(-?[A-Z0-9]{0,2})?$")]
     )
     council_uf = models.CharField(_("council UF"), max_length=2, choices=UF_CHOICES)
-    specialties = models.ManyToManyField(
+    specialties: models.ManyToManyField[Specialty, PractitionerSpecialty] = models.ManyToManyField(
         Specialty, through="PractitionerSpecialty", related_name="practitioners", verbose_name=_("specialties")
     )
     is_active = models.BooleanField(_("active"), default=True)

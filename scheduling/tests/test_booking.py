@@ -1,0 +1,150 @@
+"""Booking: a free slot goes to exactly one patient, whatever happens at the same moment."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import translation
+
+from clinic.models import Room
+from patients.models import Patient
+from scheduling.models import Appointment
+from scheduling.services import SlotTaken, appointment_book
+from staff import roles
+from staff.models import PractitionerSpecialty, WorkingHours
+from tests.factories import ClinicFactory, PractitionerFactory, RoomFactory, SpecialtyFactory, UserFactory, make_patient
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+
+def next_monday() -> date:
+    today = datetime.now(tz=UTC).astimezone(SAO_PAULO).date()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def build() -> dict[str, Any]:
+    clinic = ClinicFactory()
+    room = RoomFactory(floor__clinic=clinic, kind=Room.Kind.CONSULTING)
+    practitioner = PractitionerFactory()
+    practitioner.user.clinics.add(clinic)
+    specialty = SpecialtyFactory(default_duration=30)
+    PractitionerSpecialty.objects.create(practitioner=practitioner, specialty=specialty)
+    WorkingHours.objects.create(
+        practitioner=practitioner,
+        clinic=clinic,
+        room=room,
+        weekday=0,
+        start_time=time(8),
+        end_time=time(12),
+        valid_from=date(2026, 1, 1),
+    )
+    receptionist = UserFactory(role=roles.RECEPTION, clinics=[clinic])
+    at = datetime.combine(next_monday(), time(9), tzinfo=SAO_PAULO)
+    return {"practitioner": practitioner, "specialty": specialty, "by": receptionist, "at": at, "room": room}
+
+
+@pytest.fixture
+def booking(db: None) -> dict[str, Any]:
+    return build()
+
+
+def book(setting: dict[str, Any], patient: Patient, **overrides: Any) -> Appointment:
+    fields = {
+        "patient": patient,
+        "practitioner": setting["practitioner"],
+        "specialty": setting["specialty"],
+        "starts_at": setting["at"],
+        "by": setting["by"],
+        **overrides,
+    }
+    return appointment_book(**fields)
+
+
+def test_booking_takes_the_slot_with_its_room(booking: dict[str, Any]) -> None:
+    appointment = book(booking, make_patient())
+    assert (appointment.room, appointment.ends_at - appointment.starts_at) == (booking["room"], timedelta(minutes=30))
+    assert appointment.booked_by == booking["by"]
+
+
+def test_a_taken_slot_is_refused_with_fresh_slots(booking: dict[str, Any]) -> None:
+    book(booking, make_patient())
+    with translation.override("en"), pytest.raises(SlotTaken, match="just taken") as refused:
+        book(booking, make_patient())
+    assert refused.value.fresh
+    assert booking["at"] not in [slot.starts_at for slot in refused.value.fresh]
+    assert Appointment.objects.count() == 1
+
+
+def test_a_time_outside_the_hours_is_refused(booking: dict[str, Any]) -> None:
+    with pytest.raises(SlotTaken):
+        book(booking, make_patient(), starts_at=booking["at"].replace(hour=13))
+    assert not Appointment.objects.exists()
+
+
+def test_one_patient_cannot_be_in_two_places(booking: dict[str, Any]) -> None:
+    patient = make_patient()
+    book(booking, patient)
+    elsewhere = build()
+    elsewhere["at"] = booking["at"]
+    with translation.override("en"), pytest.raises(ValidationError, match="already has an appointment"):
+        book(elsewhere, patient)
+    assert Appointment.objects.count() == 1
+
+
+def test_overbooking_needs_the_permission_and_a_reason(booking: dict[str, Any]) -> None:
+    book(booking, make_patient())
+    with pytest.raises(PermissionDenied):
+        book(booking, make_patient(), overbooking_reason="encaixe")
+    doctor = UserFactory(role=roles.DOCTOR)
+    extra = book(booking, make_patient(), by=doctor, overbooking_reason="Encaixe: dor aguda")
+    assert extra.overbooked
+    assert Appointment.objects.count() == 2
+
+
+def test_overbooking_outside_the_hours_is_refused(booking: dict[str, Any]) -> None:
+    doctor = UserFactory(role=roles.DOCTOR)
+    with translation.override("en"), pytest.raises(ValidationError, match="working hours"):
+        book(booking, make_patient(), by=doctor, overbooking_reason="Encaixe", starts_at=booking["at"].replace(hour=13))
+
+
+def all_at_once(count: int, attempt: Callable[[int], object]) -> list[object]:
+    barrier = threading.Barrier(count)
+    outcomes: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = attempt(index)
+        except Exception as error:  # the outcome of each attempt is what the test inspects
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_bookings_of_one_slot_one_wins() -> None:
+    setting = build()
+    patients = [make_patient() for _ in range(20)]
+    assert Group.objects.filter(name=roles.RECEPTION).exists()
+    outcomes = all_at_once(20, lambda i: book(setting, patients[i]))
+    won = [o for o in outcomes if isinstance(o, Appointment)]
+    taken = [o for o in outcomes if isinstance(o, SlotTaken)]
+    assert len(won) == 1
+    assert len(taken) == 19, [o for o in outcomes if not isinstance(o, Appointment | SlotTaken)]
+    assert Appointment.objects.filter(starts_at=setting["at"]).count() == 1
+    assert all(setting["at"] not in [s.starts_at for s in refusal.fresh] for refusal in taken)
