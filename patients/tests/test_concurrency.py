@@ -6,20 +6,18 @@ These tests commit, so they run under ``transactional_db``, which empties every 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.utils.translation import gettext, override
 
 from patients import services
 from patients.models import ChartAccess, Patient
 from staff.models import User
+from tests.concurrency import all_at_once
 from tests.factories import UserFactory, make_patient, patient_data, unique_cpf
 
 
@@ -27,29 +25,6 @@ def staff_member() -> User:
     user = UserFactory()
     assert isinstance(user, User)
     return user
-
-
-def all_at_once(count: int, attempt: Callable[[int], object]) -> list[object]:
-    """Run ``attempt(i)`` for i in range(count) in threads released together; return results or exceptions."""
-    barrier = threading.Barrier(count)
-    outcomes: list[object] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = attempt(index)
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def _message(text: str) -> str:

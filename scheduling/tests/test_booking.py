@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.utils import translation
 
 from clinic.models import Room
@@ -20,6 +17,7 @@ from scheduling.models import Appointment
 from scheduling.services import SlotTaken, appointment_book
 from staff import roles
 from staff.models import PractitionerSpecialty, WorkingHours
+from tests.concurrency import all_at_once
 from tests.factories import ClinicFactory, PractitionerFactory, RoomFactory, SpecialtyFactory, UserFactory, make_patient
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -113,27 +111,6 @@ def test_overbooking_outside_the_hours_is_refused(booking: dict[str, Any]) -> No
     doctor = UserFactory(role=roles.DOCTOR)
     with translation.override("en"), pytest.raises(ValidationError, match="working hours"):
         book(booking, make_patient(), by=doctor, overbooking_reason="Encaixe", starts_at=booking["at"].replace(hour=13))
-
-
-def all_at_once(count: int, attempt: Callable[[int], object]) -> list[object]:
-    barrier = threading.Barrier(count)
-    outcomes: list[object] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = attempt(index)
-        except Exception as error:  # the outcome of each attempt is what the test inspects
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
