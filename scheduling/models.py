@@ -70,6 +70,10 @@ class Appointment(models.Model):
     )
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     booked_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Kept on the row (also in the events) because the reception board sorts and measures by them.
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -95,3 +99,39 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} {self.practitioner_id} {self.patient_id}"
+
+
+# Which status may follow which; everything else is refused (appointment_transition).
+TRANSITIONS: dict[str, set[str]] = {
+    AppointmentStatus.SCHEDULED: {
+        AppointmentStatus.CONFIRMED,
+        AppointmentStatus.WAITING,
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.NO_SHOW,
+    },
+    AppointmentStatus.CONFIRMED: {AppointmentStatus.WAITING, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW},
+    AppointmentStatus.WAITING: {AppointmentStatus.IN_PROGRESS, AppointmentStatus.CANCELLED},
+    AppointmentStatus.IN_PROGRESS: {AppointmentStatus.FINISHED},
+    AppointmentStatus.FINISHED: set(),
+    AppointmentStatus.CANCELLED: set(),
+    AppointmentStatus.NO_SHOW: set(),
+}
+
+
+class AppointmentEvent(models.Model):
+    """One change of an appointment's status: who, when, and why where a reason is asked."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
+    to_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("appointment event")
+        verbose_name_plural = _("appointment events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"

@@ -1,4 +1,4 @@
-"""Writes of the scheduling app: booking (more flows join in the next steps of issue 3)."""
+"""Writes of the scheduling app: booking, status changes, rescheduling."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patients.models import Patient
+from patients.models import Patient, PatientStatus
+from patients.services import patient_set_status
 from scheduling.availability import Slot, free_slots
-from scheduling.models import Appointment
+from scheduling.models import TRANSITIONS, Appointment, AppointmentEvent, AppointmentStatus
 from staff.models import Practitioner, Specialty, User
 
 
@@ -89,3 +90,68 @@ def appointment_book(
 def _fresh(practitioner: Practitioner, specialty: Specialty, near: datetime) -> list[Slot]:
     day = timezone.localdate(near)
     return free_slots(practitioners=[practitioner], specialty=specialty, first=day, last=day + timedelta(days=7))[:10]
+
+
+_STAMPS: dict[str, str] = {
+    AppointmentStatus.WAITING: "checked_in_at",
+    AppointmentStatus.IN_PROGRESS: "started_at",
+    AppointmentStatus.FINISHED: "finished_at",
+}
+# The patient's status follows the consultation.
+_PATIENT_STATUS: dict[str, str] = {
+    AppointmentStatus.IN_PROGRESS: PatientStatus.IN_CONSULTATION,
+    AppointmentStatus.FINISHED: PatientStatus.OUTPATIENT,
+}
+
+
+@transaction.atomic
+def appointment_transition(*, appointment: Appointment, to: str, by: User, reason: str = "") -> Appointment:
+    """Move an appointment to ``to`` if its flow allows it, recording who, when and why.
+
+    Locks the appointment's row, so two people pressing buttons at once see one change and a
+    clear refusal.
+    """
+    locked = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+    if to not in TRANSITIONS.get(locked.status, set()):
+        raise ValidationError(
+            _("An appointment that is %(current)s cannot become %(new)s.")
+            % {"current": locked.get_status_display().lower(), "new": AppointmentStatus(to).label.lower()}
+        )
+    reason = reason.strip()
+    if to == AppointmentStatus.CANCELLED and not reason:
+        raise ValidationError({"reason": _("Say why the appointment is cancelled.")})
+    now = timezone.now()
+    AppointmentEvent.objects.create(
+        appointment=locked, from_status=locked.status, to_status=to, at=now, by=by, reason=reason
+    )
+    locked.status = to
+    fields = ["status"]
+    if to == AppointmentStatus.CANCELLED:
+        locked.cancellation_reason = reason[:200]
+        fields.append("cancellation_reason")
+    if to in _STAMPS:
+        setattr(locked, _STAMPS[to], now)
+        fields.append(_STAMPS[to])
+    locked.save(update_fields=fields)
+    patient_status = _PATIENT_STATUS.get(to)
+    if patient_status and locked.patient.status != patient_status:
+        patient_set_status(patient=locked.patient, status=patient_status, by=by, reason=str(locked))
+    return locked
+
+
+@transaction.atomic
+def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User, reason: str = "") -> Appointment:
+    """Cancel ``appointment`` and book the same patient, practitioner and specialty at ``starts_at``.
+
+    One transaction: if the new time cannot be booked, the old appointment stays as it was. The
+    old one is cancelled first so that a move by less than its own length is possible.
+    """
+    old = appointment_transition(
+        appointment=appointment, to=AppointmentStatus.CANCELLED, by=by, reason=reason.strip() or _("Rescheduled")
+    )
+    new = appointment_book(
+        patient=old.patient, practitioner=old.practitioner, specialty=old.specialty, starts_at=starts_at, by=by
+    )
+    new.rescheduled_from = old
+    new.save(update_fields=["rescheduled_from"])
+    return new
