@@ -69,12 +69,16 @@ class ScheduleBlockInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Practitioner)
 class PractitionerAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
-    list_display = ["user", "registration", "is_active"]
+    list_display = ["user", "council_registration", "is_active"]
     list_filter = ["council", "council_uf", "is_active", "specialties"]
     list_select_related = ["user"]
     search_fields = ["user__first_name", "user__last_name", "council_number"]
     autocomplete_fields = ["user"]
     inlines = [PractitionerSpecialtyInline, WorkingHoursInline, LeaveInline, ScheduleBlockInline]
+
+    @admin.display(description=_("registration"), ordering="council_number")
+    def council_registration(self, practitioner: Practitioner) -> str:
+        return practitioner.registration
 
 
 class WorkingHoursForm(forms.ModelForm):  # type: ignore[type-arg]

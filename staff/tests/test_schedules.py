@@ -162,3 +162,17 @@ def test_admin_adds_hours_and_sees_overlaps_next_to_the_form(
     assert response.status_code == 200
     assert WorkingHours.objects.count() == 1
     assert response.context["adminform"].form.non_field_errors()
+
+
+def test_admin_lists_practitioners_with_their_registration(
+    setting: dict[str, Any], make_user: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    admin = make_user(roles.ADMIN, is_staff=True)
+    TOTP.activate(admin, generate_totp_secret())
+    client: Client = client_for(admin)
+    page = client.get("/admin/staff/practitioner/").content.decode()
+    assert setting["practitioner"].registration in page
+    detail = client.get(f"/admin/staff/practitioner/{setting['practitioner'].pk}/change/")
+    assert detail.status_code == 200
