@@ -165,7 +165,7 @@ def test_admin_adds_hours_and_sees_overlaps_next_to_the_form(
 
 
 def test_admin_lists_practitioners_with_their_registration(
-    setting: dict[str, Any], make_user: Any, client_for: Any, django_assert_max_num_queries: Any
+    setting: dict[str, Any], make_user: Any, client_for: Any
 ) -> None:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
