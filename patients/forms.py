@@ -85,15 +85,6 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean_cep(self) -> str:
         return only_digits(self.cleaned_data["cep"])
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        channel = cleaned.get("reminder_channel")
-        if channel in ("sms", "whatsapp") and not cleaned.get("mobile_phone") and "mobile_phone" not in self.errors:
-            self.add_error("mobile_phone", _("Reminders by SMS or WhatsApp need a mobile phone."))
-        if channel == "email" and not cleaned.get("email") and "email" not in self.errors:
-            self.add_error("email", _("Reminders by e-mail need an e-mail address."))
-        return cleaned
-
     def service_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 

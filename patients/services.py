@@ -9,12 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinic.brazil import only_digits, validate_cns, validate_cpf
+from clinic.brazil import only_digits, validate_cep, validate_cns, validate_cpf
 from clinic.crypto import blind_index
 from patients.documents import sniff_content_type
 from patients.models import (
@@ -27,6 +28,7 @@ from patients.models import (
     PatientDocument,
     PatientStatus,
     PatientStatusChange,
+    ReminderChannel,
 )
 from patients.normalize import email_normal, phone_e164, search_text
 from staff.models import User
@@ -61,19 +63,34 @@ class ContactData:
     phone: str
 
 
-def _apply_patient_fields(patient: Patient, fields: dict[str, Any]) -> None:
+def _apply_patient_fields(patient: Patient, fields: dict[str, Any]) -> dict[str, list[str]]:
+    """Set and normalise the given fields; return errors for values that have no normal form.
+
+    A value that cannot be normalised (a phone that is not a phone, a malformed CEP) is reported,
+    never silently dropped.
+    """
     unknown = set(fields) - set(PATIENT_FIELDS)
     if unknown:
         raise TypeError(f"unknown patient fields: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(patient, name, value)
+    errors: dict[str, list[str]] = {}
+    if patient.cep:
+        try:
+            validate_cep(patient.cep)
+        except ValidationError as error:
+            errors["cep"] = error.messages
+    for field in ("mobile_phone", "home_phone"):
+        typed = getattr(patient, field)
+        normal = phone_e164(typed) if typed else ""
+        if typed and not normal:
+            errors[field] = [_("This is not a valid phone number; include the area code (DDD).")]
+        setattr(patient, field, normal)
     patient.full_name = " ".join(patient.full_name.split())
     patient.social_name = " ".join(patient.social_name.split())
     patient.cpf = only_digits(patient.cpf)
     patient.cns = only_digits(patient.cns)
     patient.cep = only_digits(patient.cep)
-    patient.mobile_phone = phone_e164(patient.mobile_phone) if patient.mobile_phone else ""
-    patient.home_phone = phone_e164(patient.home_phone) if patient.home_phone else ""
     patient.email = email_normal(patient.email)
     patient.search_name = search_text(f"{patient.full_name} {patient.social_name}")
     patient.cpf_hash = blind_index(patient.cpf)
@@ -81,10 +98,20 @@ def _apply_patient_fields(patient: Patient, fields: dict[str, Any]) -> None:
     patient.mobile_phone_hash = blind_index(patient.mobile_phone)
     patient.home_phone_hash = blind_index(patient.home_phone)
     patient.email_hash = blind_index(patient.email)
+    return errors
 
 
-def _validate_patient(patient: Patient) -> None:
-    errors: dict[str, list[str]] = {}
+def _validate_patient(patient: Patient, errors: dict[str, list[str]]) -> None:
+    if patient.email:
+        try:
+            validate_email(patient.email)
+        except ValidationError as error:
+            errors.setdefault("email", []).extend(error.messages)
+    channel = patient.reminder_channel
+    if channel in (ReminderChannel.SMS, ReminderChannel.WHATSAPP) and not patient.mobile_phone:
+        errors.setdefault("mobile_phone", []).append(_("Reminders by SMS or WhatsApp need a mobile phone."))
+    if channel == ReminderChannel.EMAIL and not patient.email:
+        errors.setdefault("email", []).append(_("Reminders by e-mail need an e-mail address."))
     if patient.birth_date and patient.birth_date > timezone.localdate():
         errors.setdefault("birth_date", []).append(_("The birth date cannot be in the future."))
     if patient.birth_date and patient.birth_date.year < 1880:
@@ -143,8 +170,7 @@ def _save_checking_identity(patient: Patient, **save_kwargs: Any) -> None:
 @transaction.atomic
 def patient_register(*, by: User, contacts: list[ContactData] | None = None, **fields: Any) -> Patient:
     patient = Patient(created_by=by)
-    _apply_patient_fields(patient, fields)
-    _validate_patient(patient)
+    _validate_patient(patient, _apply_patient_fields(patient, fields))
     _save_checking_identity(patient)
     _save_contacts(patient, contacts or [])
     return patient
@@ -153,8 +179,7 @@ def patient_register(*, by: User, contacts: list[ContactData] | None = None, **f
 @transaction.atomic
 def patient_update(*, patient: Patient, by: User, contacts: list[ContactData] | None = None, **fields: Any) -> Patient:
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
-    _apply_patient_fields(locked, fields)
-    _validate_patient(locked)
+    _validate_patient(locked, _apply_patient_fields(locked, fields))
     _save_checking_identity(locked)
     if contacts is not None:
         _save_contacts(locked, contacts)

@@ -255,3 +255,31 @@ def test_markup_in_names_is_escaped_on_pages(
     assert response.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Silva" in html
     assert "<script>alert(1)" not in html
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"mobile_phone": "12345"}, "mobile_phone"),
+        ({"home_phone": "não tenho"}, "home_phone"),
+        ({"cep": "0131-0100"}, "cep"),
+        ({"email": "maria@"}, "email"),
+        ({"mobile_phone": "", "reminder_channel": "whatsapp"}, "mobile_phone"),
+        ({"email": "", "reminder_channel": "email"}, "email"),
+    ],
+)
+def test_the_service_refuses_what_the_form_would_refuse(overrides: dict[str, Any], field: str) -> None:
+    """A caller that bypasses the form (an import, another app) cannot store a value silently dropped or wrong."""
+    author = User.objects.create(username="importer")
+    with pytest.raises(ValidationError) as refused:
+        services.patient_register(by=author, **patient_data(**overrides))
+    assert field in refused.value.message_dict
+    assert not Patient.objects.exists()
+
+
+def test_an_update_with_an_unreadable_phone_keeps_the_stored_one() -> None:
+    patient = make_patient(mobile_phone="+5511987654321")
+    with pytest.raises(ValidationError):
+        services.patient_update(patient=patient, by=patient.created_by, mobile_phone="abc")
+    patient.refresh_from_db()
+    assert patient.mobile_phone == "+5511987654321"

@@ -107,6 +107,8 @@ def patient_data(**overrides: Any) -> dict[str, Any]:
         "home_clinic": None,
     }
     data.update(overrides)
+    if "reminder_channel" not in overrides and not data["mobile_phone"]:
+        data["reminder_channel"] = "email" if data["email"] else "none"
     return data
 
 
