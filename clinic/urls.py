@@ -23,6 +23,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("clinics/", include(clinic_patterns)),
     path("patients/", include("patients.urls")),
+    path("scheduling/", include("scheduling.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

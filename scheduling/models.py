@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clinic.crypto import EncryptedTextField
 from clinic.db import TsTzRange
 from clinic.models import Clinic, Room
-from patients.models import Patient
+from patients.models import ICD10_CODE, Patient
 from staff.models import Practitioner, Specialty
 
 
@@ -135,3 +136,108 @@ class AppointmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} -> {self.to_status}"
+
+
+class Consultation(models.Model):
+    """What the doctor records during an appointment: notes, diagnoses and treatment."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="consultation", verbose_name=_("appointment")
+    )
+    notes = EncryptedTextField(_("notes"), blank=True)
+    treatment = EncryptedTextField(_("treatment"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id}"
+
+
+class Diagnosis(models.Model):
+    """An ICD-10 diagnosis of a consultation, with the description as it read when recorded."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="diagnoses")
+    icd10_code = models.CharField(_("ICD-10 code"), max_length=7, validators=[ICD10_CODE])
+    description = models.CharField(_("description"), max_length=255)
+    primary = models.BooleanField(_("primary diagnosis"), default=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("diagnosis")
+        verbose_name_plural = _("diagnoses")
+        ordering = ["-primary", "recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "icd10_code"], name="diagnosis_code_once"),
+            models.UniqueConstraint(
+                fields=["consultation"], condition=models.Q(primary=True), name="diagnosis_one_primary"
+            ),
+        ]
+        indexes = [models.Index(fields=["icd10_code"], name="diagnosis_icd10_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.icd10_code} {self.description}"
+
+
+class WaitingListEntry(models.Model):
+    """A patient waiting for a time with a specialty (and, if they asked, a practitioner or clinic)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        BOOKED = "booked", _("Booked")
+        REMOVED = "removed", _("Removed")
+
+    class Priority(models.IntegerChoices):
+        ROUTINE = 0, _("Routine")
+        PRIORITY = 1, _("Priority")
+        URGENT = 2, _("Urgent")
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="waiting_list", verbose_name=_("patient")
+    )
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="+", verbose_name=_("specialty"))
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("practitioner")
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("clinic")
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.ROUTINE)
+    notes = EncryptedTextField(_("notes"), blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.WAITING)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("appointment")
+    )
+    closed_reason = models.CharField(_("reason for removing"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("waiting list entry")
+        verbose_name_plural = _("waiting list")
+        ordering = ["-priority", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "specialty"],
+                condition=models.Q(status="waiting"),
+                name="waiting_list_once_per_specialty",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["specialty", "-priority", "created_at"],
+                condition=models.Q(status="waiting"),
+                name="waiting_list_queue_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} · {self.specialty_id}"

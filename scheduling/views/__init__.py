@@ -1,0 +1,1 @@
+"""Pages of the scheduling app, one module per area."""

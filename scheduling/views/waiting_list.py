@@ -1,0 +1,1 @@
+"""waiting_list pages."""
