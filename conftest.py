@@ -76,28 +76,36 @@ def _transactional(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(autouse=True)
 def _roles(request: pytest.FixtureRequest, django_db_blocker: Any) -> Iterator[None]:
-    """The roles come from data migrations, and a transactional test's flush empties every table.
+    """The roles and the ICD-10 catalog come from data migrations, and a transactional test's flush
+    empties every table.
 
-    Set up before the test's database fixture, this is torn down after it: once the flush has
-    run, the roles are put back for the tests that follow (and for the next run, with --reuse-db).
+    Before each test that uses the database, and before its own transaction opens, whatever a
+    flush took is put back and committed, so the tests that follow (and the next run, with
+    --reuse-db) find it. Putting it back at teardown would not do: pytest tears this fixture down
+    before the database fixture it requested, so before the flush.
     """
     marker = request.node.get_closest_marker("django_db")
     uses_db = bool({"db", "transactional_db", "live_server"} & set(request.fixturenames) or marker)
     if not uses_db:
         yield
         return
+    transactional = _transactional(request)
+    request.getfixturevalue("django_db_setup")
+    with django_db_blocker.unblock():
+        _put_back_reference_data()
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+
+
+def _put_back_reference_data() -> None:
     from django.contrib.auth.models import Group
 
+    from patients.icd10 import catalog_load
     from tests.roles import recreate_roles
 
-    transactional = _transactional(request)
-    request.getfixturevalue("transactional_db" if transactional else "db")
     if not Group.objects.exists():
         recreate_roles()
-    yield
-    if transactional:
-        with django_db_blocker.unblock():
-            recreate_roles()
+    catalog_load()  # one query when the catalog is there
 
 
 @pytest.fixture(autouse=True)

@@ -64,8 +64,9 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import cases, generate, harness
+    from bench import cases, generate, harness, scheduling_cases
     from patients.models import Patient
+    from scheduling.models import Appointment
 
     size = SIZES[args.size]
     database = connection.settings_dict["NAME"]
@@ -73,7 +74,8 @@ def main(argv: list[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     generation_seconds = generate.generate(size, regenerate=args.regenerate, stdout=sys.stdout)
 
-    selected = [case for case in cases.build_cases() if not args.only or args.only.lower() in case.name.lower()]
+    every_case = [*cases.build_cases(), *scheduling_cases.build_cases()]
+    selected = [case for case in every_case if not args.only or args.only.lower() in case.name.lower()]
     if not selected:
         raise SystemExit(f"no case name contains {args.only!r}")
     started_at = datetime.now(UTC)
@@ -90,6 +92,7 @@ def main(argv: list[str]) -> int:
     print()
     harness.write_table(results, sys.stdout)
     path = RESULTS_DIR / f"{started_at:%Y%m%dT%H%M%SZ}-{size.name}.json"
+    patient_count, appointment_count = Patient.objects.count(), Appointment.objects.count()
     harness.write_json(
         path,
         results=results,
@@ -105,10 +108,23 @@ def main(argv: list[str]) -> int:
             "postgres_version": postgres_version,
             "shared_buffers": shared_buffers,
             "database": database,
-            "patient_count": Patient.objects.count(),
+            "patient_count": patient_count,
+            "appointment_count": appointment_count,
         },
     )
-    print(f"\nresults written to {path.relative_to(BASE_DIR)}")
+    table = path.with_suffix(".md")
+    harness.write_markdown(
+        table,
+        results=results,
+        title=f"Benchmark at size {size.name}, {started_at:%Y-%m-%d %H:%M} UTC",
+        details=[
+            f"{patient_count:,} patients, {appointment_count:,} appointments; {args.runs} timed runs per case "
+            f"after {harness.WARMUPS} warm-ups; times are medians",
+            f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"PostgreSQL {postgres_version} (shared_buffers {shared_buffers})",
+        ],
+    )
+    print(f"\nresults written to {path.relative_to(BASE_DIR)} and {table.relative_to(BASE_DIR)}")
     failed = [result.case.name for result in results if not isinstance(result, harness.Result) or not result.index_ok]
     if failed:
         print(f"failed or not using their indexes: {', '.join(failed)}")

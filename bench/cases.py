@@ -25,6 +25,7 @@ from patients.models import Patient
 from patients.normalize import phone_display
 from patients.panels import panels_for
 from patients.selectors import MIN_NAME_LENGTH, NAME_SEARCH_CANDIDATES, parse_search, patient_search
+from scheduling.consultation_selectors import PANEL_PAGE
 from staff.models import User
 
 PAGE_SIZE: int = settings.PAGE_SIZE
@@ -53,7 +54,7 @@ def _indexes_on(table: str, column: str) -> tuple[str, ...]:
 # Requests ---------------------------------------------------------------------------------------
 
 
-def _client(username: str) -> tuple[Client, User]:
+def signed_in_client(username: str) -> tuple[Client, User]:
     user = User.objects.get(username=username)
     client = Client(HTTP_HOST="localhost")
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -204,6 +205,26 @@ _PAGE_FLOOR = [
     "(SELECT coalesce(json_agg(e), '[]') FROM (SELECT * FROM patients_emergencycontact WHERE patient_id = p.id"
     " ORDER BY id) e) AS contacts",
 ]
+
+
+def _appointments_of(alias: str, *, when: str, order_by: str) -> str:
+    """One page of the patient's appointments (and one more, to know if there are more) as a JSON
+    array, each with who, what and where, and the diagnoses of its consultation."""
+    diagnoses = (
+        "(SELECT coalesce(json_agg(d), '[]') FROM scheduling_diagnosis d"
+        " JOIN scheduling_consultation c ON c.id = d.consultation_id WHERE c.appointment_id = a.id)"
+    )
+    inner = (
+        f"SELECT a.*, u.first_name, u.last_name, s.name AS specialty, r.code AS room, c.name AS clinic, "
+        f"{diagnoses} AS diagnoses FROM scheduling_appointment a"
+        " JOIN staff_practitioner pr ON pr.id = a.practitioner_id JOIN staff_user u ON u.id = pr.user_id"
+        " JOIN staff_specialty s ON s.id = a.specialty_id JOIN clinic_room r ON r.id = a.room_id"
+        " JOIN clinic_clinic c ON c.id = a.clinic_id"
+        f" WHERE a.patient_id = p.id AND {when} ORDER BY {order_by} LIMIT {PANEL_PAGE + 1}"
+    )
+    return f"(SELECT coalesce(json_agg(x), '[]') FROM ({inner}) x) AS {alias}"
+
+
 # What each panel shows; a panel another app registers needs its floor here.
 _PANEL_FLOORS = {
     "history": [
@@ -224,6 +245,10 @@ _PANEL_FLOORS = {
             user_column="changed_by_id",
             limit=20,
         )
+    ],
+    "appointments": [
+        _appointments_of("upcoming", when="a.ends_at > now()", order_by="a.starts_at, a.id"),
+        _appointments_of("past", when="a.ends_at <= now()", order_by="a.starts_at DESC, a.id DESC"),
     ],
 }
 
@@ -246,7 +271,7 @@ def _chart_floor(patient: Patient, panel_keys: list[str]) -> Floor:
 
 
 def _chart_case(name: str, username: str, patient: Patient, *, with_panels: bool) -> Case:
-    client, user = _client(username)
+    client, user = signed_in_client(username)
     page = reverse("patients:detail", args=[patient.pk])
     panels = panels_for(user) if with_panels else []
     panel_urls = [panel.url(patient.pk) for panel in panels]
@@ -285,7 +310,7 @@ def target_patient() -> Patient:
 
 
 def build_cases() -> list[Case]:
-    client, _user = _client("recepcao")
+    client, _user = signed_in_client("recepcao")
     patient = target_patient()
     return [
         _baseline(client),

@@ -3,7 +3,7 @@
 Generation is a list of steps. Each step says whether its data is already complete; from the
 first step that is not, that step and every later one run (a later step may build on an earlier
 one's rows), then the database is vacuumed and analysed. Later benchmarks add their steps
-(practitioners, appointments, beds) to ``STEPS``.
+(beds...) to ``STEPS``; practitioners and appointments are made in ``bench.schedules``.
 
 Patients are the slow part: every row carries about eight Fernet-encrypted values. Worker
 processes make the rows in chunks and the parent COPYs them in order, so the data at a size
@@ -25,6 +25,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection, connections
 
+from bench import schedules
 from bench.sizes import Size
 from clinic import demo as clinic_demo
 from clinic.models import Clinic
@@ -131,6 +132,8 @@ STEPS: list[Step] = [
     Step("clinics", _clinics_done, lambda size, stdout: clinic_demo.load(stdout)),
     Step("staff", _staff_done, lambda size, stdout: staff_demo.load(stdout)),
     Step("patients", _patients_done, _load_patients),
+    Step("practitioners", schedules.practitioners_done, schedules.load_practitioners),
+    Step("appointments", schedules.appointments_done, schedules.load_appointments),
 ]
 
 

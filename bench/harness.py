@@ -56,6 +56,9 @@ class Case:
     expected_indexes: tuple[tuple[str, ...], ...] = ()
     main_table: str = "patients_patient"
     note: str = ""
+    # A case that measures itself (a load of many concurrent clients) rather than timing ``run``
+    # in turn with its floor; it receives the case and the number of runs asked for.
+    measure: Callable[[Case, int], Result] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class Result:
     query_counts: list[int]
     plans: list[Plan] = field(default_factory=list)
     floor_plan: Plan | None = None
+    # What a load case reports besides times (bookings per second, conflicts...), by name.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def median_ms(self) -> float:
@@ -141,6 +146,7 @@ class Result:
             "index_ok": self.index_ok,
             "full_scans": self.main_table_full_scans,
             "note": self.case.note,
+            "extra": self.extra,
             "plans": [_plan_json(plan) for plan in self.plans],
         }
 
@@ -184,6 +190,8 @@ def _counted_run(case: Case) -> tuple[int, list[str]]:
 def run_case(case: Case, *, runs: int) -> Result | Failure:
     """Measure ``case``; a page that fails or answers wrongly gives a Failure, not a timing."""
     try:
+        if case.measure is not None:
+            return case.measure(case, runs)
         return _measure(case, runs=runs)
     except Exception as error:  # a broken page must not stop the other cases
         return Failure(case=case, error=f"{type(error).__name__}: {error}")
@@ -203,16 +211,22 @@ def _measure(case: Case, *, runs: int) -> Result:
         times.append(_timed_ms(case.run))
         if floor is not None:
             floor_times.append(_timed_ms(lambda: _fetch_floor(floor)))
-    count, statements = _counted_run(case)
+    count, plans = counted_plans(case)
     counts.append(count)
     return Result(
         case=case,
         times_ms=times,
         floor_times_ms=floor_times,
         query_counts=counts,
-        plans=[explain(sql) for sql in _main_statements(statements, case.main_table)],
+        plans=plans,
         floor_plan=explain(floor.sql, floor.params) if floor is not None else None,
     )
+
+
+def counted_plans(case: Case) -> tuple[int, list[Plan]]:
+    """Run ``case`` once, untimed: its number of queries and the plans of its reads of the main table."""
+    count, statements = _counted_run(case)
+    return count, [explain(sql) for sql in _main_statements(statements, case.main_table)]
 
 
 # Plans ------------------------------------------------------------------------------------------
@@ -280,7 +294,8 @@ def _row(result: Result | Failure) -> tuple[str, ...]:
     )
 
 
-def write_table(results: list[Result | Failure], stdout: TextIO) -> None:
+def write_table(results: list[Result | Failure], stdout: TextIO, *, bullet: str = "  ") -> None:
+    """The results as a markdown table, then one line per case (starting with ``bullet``) on what it read."""
     rows = [COLUMNS, *(_row(result) for result in results)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(COLUMNS))]
     numeric = {1, 2, 3, 4}
@@ -296,18 +311,32 @@ def write_table(results: list[Result | Failure], stdout: TextIO) -> None:
     stdout.write("|" + "|".join("-" * (width + 2) for width in widths) + "|\n")
     for row in rows[1:]:
         stdout.write(line(row) + "\n")
+    if bullet.strip():
+        stdout.write("\n")  # a list after a table needs a blank line in markdown
     for result in results:
         if isinstance(result, Failure):
-            stdout.write(f"  {result.case.name}: {result.error}\n")
+            stdout.write(f"{bullet}{result.case.name}: {result.error}\n")
             continue
         indexes = ", ".join(result.indexes_used) or "none"
-        stdout.write(f"  {result.case.name}: indexes {indexes}")
+        stdout.write(f"{bullet}{result.case.name}: indexes {indexes}")
         if result.floor_plan is not None:
             floor_reads = result.floor_plan.full_scans_of(result.case.main_table) or result.floor_plan.indexes
             stdout.write(f"; floor reads {', '.join(dict.fromkeys(floor_reads)) or 'no table'}")
         if result.case.note:
             stdout.write(f"; {result.case.note}")
+        if result.extra:
+            stdout.write("; " + ", ".join(f"{key} {value}" for key, value in result.extra.items()))
         stdout.write("\n")
+
+
+def write_markdown(path: Path, *, results: list[Result | Failure], title: str, details: list[str]) -> None:
+    """The table and the notes on each case, under a title and a list of details (size, machine...)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as document:
+        document.write(f"# {title}\n\n")
+        document.writelines(f"- {detail}\n" for detail in details)
+        document.write("\n")
+        write_table(results, document, bullet="- ")
 
 
 def write_json(path: Path, *, results: list[Result | Failure], **metadata: Any) -> None:

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 class Size:
     name: str
     patients: int
+    appointments: int
 
 
-SIZES: dict[str, Size] = {size.name: size for size in (Size("100k", patients=100_000), Size("1m", patients=1_000_000))}
+SIZES: dict[str, Size] = {
+    size.name: size
+    for size in (
+        Size("100k", patients=100_000, appointments=100_000),
+        Size("1m", patients=1_000_000, appointments=1_000_000),
+    )
+}

@@ -11,7 +11,7 @@ class FloorInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Clinic)
 class ClinicAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
-    list_display = ["code", "name", "city", "uf", "time_zone", "is_active"]
+    list_display = ["code", "name", "city", "uf", "time_zone", "reminder_hours", "is_active"]
     list_filter = ["uf", "is_active", "time_zone"]
     search_fields = ["code", "name", "city"]
     inlines = [FloorInline]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,15 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+def default_reminder_hours() -> list[int]:
+    return [48, 2]
+
+
+def validate_reminder_hours(value: list[int]) -> None:
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Each reminder time may appear only once."))
+
+
 class Clinic(models.Model):
     name = models.CharField(_("name"), max_length=120)
     code = models.CharField(
@@ -58,6 +68,17 @@ class Clinic(models.Model):
         validators=[validate_time_zone],
     )
     is_active = models.BooleanField(_("active"), default=True)
+    reminder_hours = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(720)]),
+        verbose_name=_("reminders (hours before)"),
+        default=default_reminder_hours,
+        blank=True,
+        size=6,
+        validators=[validate_reminder_hours],
+        help_text=_(
+            "When patients are reminded of an appointment, in hours before it, e.g. 48,2. Empty: no reminders."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

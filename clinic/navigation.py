@@ -20,15 +20,31 @@ class MenuEntry:
     url_name: str
     permission: str
     icon: str
+    group: str | Promise | None = None  # entries of one group share a drop-down
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
 
 
+SCHEDULING = _("Scheduling")
+
 MENU = [
     MenuEntry(_("Patients"), "patients:search", "patients.view_patient", "bi-people"),
     MenuEntry(_("New patient"), "patients:create", "patients.add_patient", "bi-person-plus"),
+    MenuEntry(_("Book"), "scheduling:book", "scheduling.add_appointment", "bi-calendar-plus", SCHEDULING),
+    MenuEntry(_("Reception board"), "scheduling:board", "scheduling.change_appointment", "bi-people-fill", SCHEDULING),
+    MenuEntry(_("Agenda"), "scheduling:agenda", "scheduling.view_appointment", "bi-calendar-week", SCHEDULING),
+    MenuEntry(_("Clinic calendar"), "scheduling:clinic-day", "scheduling.view_appointment", "bi-calendar3", SCHEDULING),
+    MenuEntry(
+        _("Waiting list"),
+        "scheduling:waiting-list",
+        "scheduling.view_waitinglistentry",
+        "bi-hourglass-split",
+        SCHEDULING,
+    ),
+    MenuEntry(_("Rota"), "staff:rota", "staff.view_shift", "bi-person-badge"),
+    MenuEntry(_("Outbox"), "messaging:outbox", "messaging.view_message", "bi-send"),
     MenuEntry(_("Clinics"), "clinic:list", "clinic.view_clinic", "bi-hospital"),
 ]
 
@@ -37,3 +53,24 @@ def menu_for(user: User) -> list[MenuEntry]:
     if not user.is_authenticated:
         return []
     return [entry for entry in MENU if user.has_perm(entry.permission)]
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    label: str | Promise
+    entries: list[MenuEntry]
+
+
+def menu_tree(entries: list[MenuEntry]) -> list[MenuEntry | MenuGroup]:
+    """The entries as the navigation bar shows them: grouped ones in one drop-down, in menu order."""
+    tree: list[MenuEntry | MenuGroup] = []
+    groups: dict[str, MenuGroup] = {}
+    for entry in entries:
+        if entry.group is None:
+            tree.append(entry)
+        elif str(entry.group) in groups:
+            groups[str(entry.group)].entries.append(entry)
+        else:
+            groups[str(entry.group)] = MenuGroup(entry.group, [entry])
+            tree.append(groups[str(entry.group)])
+    return tree

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "staff",
     "patients",
     "scheduling",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -158,13 +159,18 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Celery ---------------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL
+# Tests never publish to the broker a developer's worker reads (a test's message ids mean nothing there).
+CELERY_BROKER_URL = "memory://" if TESTING else REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic jobs. The outbox sender claims due messages itself, so a beat that fires twice is harmless.
+CELERY_BEAT_SCHEDULE = {
+    "send-due-messages": {"task": "messaging.tasks.send_due_messages", "schedule": 30.0},
+}
 
 # Authentication -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "staff.User"
@@ -273,6 +279,35 @@ else:
     vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinica <nao-responda@clinica.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Messages to patients ---------------------------------------------------------------------------
+# E-mail goes through the mail settings above. SMS and WhatsApp go through MESSAGING_PROVIDER:
+# "outbox" keeps each message in the site, where staff read it (the outbox page); "twilio" sends
+# through Twilio's REST API or any service that speaks it (TWILIO_API_URL).
+MESSAGING_PROVIDER = env.str("MESSAGING_PROVIDER", default="outbox")
+if MESSAGING_PROVIDER not in {"outbox", "twilio"}:
+    raise ImproperlyConfigured("MESSAGING_PROVIDER must be 'outbox' or 'twilio'.")
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_SMS_FROM = env.str("TWILIO_SMS_FROM", default="")
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+if MESSAGING_PROVIDER == "twilio":
+    for _name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_SMS_FROM"):
+        if not vars()[_name]:
+            raise ImproperlyConfigured(f"{_name} must be set when MESSAGING_PROVIDER is 'twilio'.")
+    if PRODUCTION and not TWILIO_API_URL.startswith("https://"):
+        raise ImproperlyConfigured("TWILIO_API_URL must be an https:// URL in production.")
+MESSAGING_TIMEOUT_SECONDS = env.float("MESSAGING_TIMEOUT_SECONDS", default=15.0)
+# The address of the site as patients reach it: the links in their messages start with it.
+SITE_URL = (
+    env.str("SITE_URL", default="")  # empty (as compose passes it when unset) means the default
+    or (
+        f"https://{ALLOWED_HOSTS[0]}"
+        if PRODUCTION
+        else f"http://{env.str('HOST', default='127.0.0.1')}:{env.str('PORT', default='8000')}"
+    )
+).rstrip("/")
 
 # Security -------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

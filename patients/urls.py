@@ -21,4 +21,5 @@ urlpatterns = [
     path("<int:pk>/allergies/<int:item>/deactivate/", views.allergy_deactivate, name="allergy-deactivate"),
     path("<int:pk>/documents/new/", views.document_create, name="document-create"),
     path("documents/<int:pk>/download/", views.document_download, name="document-download"),
+    path("icd10/", views.icd10_search, name="icd10-search"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,12 +14,14 @@ from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.http import AuthenticatedRequest, client_ip, user_agent
 from clinic.selectors import clinics_for_user
-from patients import selectors, services
+from patients import icd10, selectors, services
 from patients.forms import (
     AllergyForm,
     ConditionForm,
@@ -111,12 +114,25 @@ def patient_create(request: AuthenticatedRequest) -> HttpResponse:
                 _form_errors_from(error, form)
             else:
                 messages.success(request, _("Patient %(name)s registered.") % {"name": patient.display_name})
-                return redirect("patients:detail", pk=patient.pk)
+                return redirect(_after_registration(request, patient))
     return render(
         request,
         "patients/patient_form.html",
         {"form": form, "contacts": contacts, "duplicates": duplicates, "creating": True},
     )
+
+
+def _after_registration(request: AuthenticatedRequest, patient: Patient) -> str:
+    """The chart, or the page that sent reception here (booking), with the new patient chosen."""
+    target = request.GET.get("next", "")
+    if (
+        target
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+        and target.startswith("/")
+    ):
+        separator = "&" if "?" in target else "?"
+        return f"{target}{separator}patient={patient.pk}"
+    return reverse("patients:detail", args=[patient.pk])
 
 
 @login_required
@@ -340,3 +356,24 @@ def document_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type=document.content_type)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# ICD-10 catalog -----------------------------------------------------------------------------
+
+_PICKER_FIELD = re.compile(r"^[a-z][a-z0-9_-]{0,59}$")  # a form field's name, with its prefix
+
+
+@login_required
+def icd10_search(request: AuthenticatedRequest) -> HttpResponse:
+    """The choices of an ICD-10 picker: the codes matching what was typed, the chosen one first.
+
+    ``field`` names the picker's form field: its radio buttons carry that name, the search box is
+    ``<field>_search`` (or ``q``) and the chosen code, sent along, stays chosen.
+    """
+    field = request.GET.get("field", "")
+    if not _PICKER_FIELD.match(field):
+        field = "icd10_code"
+    text = (request.GET.get(f"{field}_search") or request.GET.get("q") or "")[:120]
+    chosen = icd10.icd10_lookup(request.GET.get(field, "")[:20])
+    context = {"field": field, "chosen": chosen, "choices": icd10.icd10_search(text), "searched": bool(text.strip())}
+    return render(request, "patients/icd10_choices.html", context)

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self) -> None:
+        from patients.panels import Panel, register
+        from patients.signals import reminder_contact_changed
+        from scheduling.reminders import on_reminder_contact_changed
+
+        reminder_contact_changed.connect(on_reminder_contact_changed, dispatch_uid="scheduling-reminders")
+
+        register(
+            Panel("appointments", _("Appointments"), "scheduling:panel-appointments", "scheduling.view_appointment", 15)
+        )

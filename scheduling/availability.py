@@ -131,8 +131,14 @@ def free_slots(
     for block in ScheduleBlock.objects.filter(practitioner_id__in=ids, starts_at__lt=span_end, ends_at__gt=span_start):
         busy[block.practitioner_id].append((block.starts_at, block.ends_at))
     appointments = Appointment.objects.none() if include_booked else Appointment.objects.all()
+    # The lower bound on starts_at (no appointment is longer than a day) lets the index on
+    # (practitioner, starts_at) bound the scan; ends_at alone would read the practitioner's history.
     for appointment in appointments.filter(
-        practitioner_id__in=ids, status__in=ACTIVE_STATUSES, starts_at__lt=span_end, ends_at__gt=span_start
+        practitioner_id__in=ids,
+        status__in=ACTIVE_STATUSES,
+        starts_at__gt=span_start - timedelta(days=1),
+        starts_at__lt=span_end,
+        ends_at__gt=span_start,
     ).only("practitioner_id", "starts_at", "ends_at"):
         busy[appointment.practitioner_id].append((appointment.starts_at, appointment.ends_at))
     leave: dict[int, list[tuple[date, date]]] = defaultdict(list)

@@ -241,3 +241,35 @@ class WaitingListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient_id} · {self.specialty_id}"
+
+
+class AppointmentLink(models.Model):
+    """A link sent to the patient to confirm or cancel without an account (``scheduling/links.py``).
+
+    The token in the link is this row's nonce, signed; it works until the appointment starts and
+    only once: ``used_at`` and ``action`` record the use.
+    """
+
+    class Action(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmed")
+        CANCEL = "cancel", _("Cancelled")
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="links")
+    nonce = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+    action = models.CharField(max_length=8, choices=Action.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("appointment link")
+        verbose_name_plural = _("appointment links")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(used_at__isnull=True, action="")
+                | models.Q(used_at__isnull=False, action__in=["confirm", "cancel"]),
+                name="appointment_link_use_whole",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +14,7 @@ from patients.models import Patient, PatientStatus
 from patients.services import patient_set_status
 from scheduling.availability import Slot, free_slots
 from scheduling.models import TRANSITIONS, Appointment, AppointmentEvent, AppointmentStatus
+from scheduling.reminders import reminders_cancel, reminders_plan
 from staff.models import Practitioner, Specialty, User
 
 
@@ -73,10 +75,19 @@ def appointment_book(
         overbooking_reason=overbooking_reason.strip(),
         booked_by=by,
     )
-    appointment.full_clean(validate_constraints=False)
+    # The related rows were loaded by the caller or came from the slot: checking that each exists
+    # would cost a query apiece and prove nothing the foreign keys do not.
+    appointment.full_clean(exclude=_RELATIONS, validate_constraints=False)
     try:
         with transaction.atomic():
             appointment.save()
+            reminders_plan(appointment)
+    except OperationalError as error:
+        # Two bookings racing for one time can wait on each other inside the no-overlap checks;
+        # PostgreSQL then ends one of them (deadlock detected): that one lost the time.
+        if getattr(error.__cause__, "sqlstate", None) == _DEADLOCK_DETECTED:
+            raise SlotTaken(_fresh(practitioner, specialty, starts_at)) from error
+        raise
     except IntegrityError as error:
         constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
         if constraint == "appointment_patient_no_overlap":
@@ -85,6 +96,10 @@ def appointment_book(
             raise SlotTaken(_fresh(practitioner, specialty, starts_at)) from error
         raise
     return appointment
+
+
+_RELATIONS = ["patient", "practitioner", "specialty", "clinic", "room", "booked_by", "rescheduled_from"]
+_DEADLOCK_DETECTED = "40P01"
 
 
 def _fresh(practitioner: Practitioner, specialty: Specialty, near: datetime) -> list[Slot]:
@@ -104,14 +119,30 @@ _PATIENT_STATUS: dict[str, str] = {
 }
 
 
+def _describe(appointment: Appointment) -> str:
+    """The appointment as the patient's status history names it: specialty, clinic, local time."""
+    local = timezone.localtime(appointment.starts_at, zoneinfo.ZoneInfo(appointment.clinic.time_zone))
+    return _("Appointment: %(specialty)s, %(clinic)s, %(when)s") % {
+        "specialty": appointment.specialty.name,
+        "clinic": appointment.clinic.name,
+        "when": local.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
 @transaction.atomic
-def appointment_transition(*, appointment: Appointment, to: str, by: User, reason: str = "") -> Appointment:
+def appointment_transition(*, appointment: Appointment, to: str, by: User | None, reason: str = "") -> Appointment:
     """Move an appointment to ``to`` if its flow allows it, recording who, when and why.
+
+    ``by`` is None when the patient acts through their link (``scheduling/links.py``).
 
     Locks the appointment's row, so two people pressing buttons at once see one change and a
     clear refusal.
     """
-    locked = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+    locked = (
+        Appointment.objects.select_for_update(of=("self", "patient"))
+        .select_related("patient", "clinic", "specialty")
+        .get(pk=appointment.pk)
+    )
     if to not in TRANSITIONS.get(locked.status, set()):
         raise ValidationError(
             _("An appointment that is %(current)s cannot become %(new)s.")
@@ -133,9 +164,11 @@ def appointment_transition(*, appointment: Appointment, to: str, by: User, reaso
         setattr(locked, _STAMPS[to], now)
         fields.append(_STAMPS[to])
     locked.save(update_fields=fields)
+    if to in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+        reminders_cancel(locked)
     patient_status = _PATIENT_STATUS.get(to)
     if patient_status and locked.patient.status != patient_status:
-        patient_set_status(patient=locked.patient, status=patient_status, by=by, reason=str(locked))
+        patient_set_status(patient=locked.patient, status=patient_status, by=by, reason=_describe(locked))
     return locked
 
 

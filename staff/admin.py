@@ -9,7 +9,17 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from staff import services
-from staff.models import Leave, Practitioner, PractitionerSpecialty, ScheduleBlock, Specialty, User, WorkingHours
+from staff.models import (
+    CareUnit,
+    Leave,
+    Practitioner,
+    PractitionerSpecialty,
+    ScheduleBlock,
+    Shift,
+    Specialty,
+    User,
+    WorkingHours,
+)
 
 
 @admin.register(User)
@@ -114,4 +124,59 @@ class WorkingHoursAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
             super().save_model(request, obj, form, change)
             return
         saved = services.working_hours_add(**{f: form.cleaned_data[f] for f in WorkingHoursForm.Meta.fields})
+        obj.pk = saved.pk
+
+
+@admin.register(CareUnit)
+class CareUnitAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "clinic", "kind", "is_active"]
+    list_filter = ["kind", "is_active", "clinic"]
+    list_select_related = ["clinic"]
+    search_fields = ["name", "clinic__name", "clinic__code"]
+
+
+class ShiftForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Shift
+        fields = ["user", "unit", "starts_at", "ends_at", "function", "notes"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or self.instance.pk:
+            return cleaned
+        # The service's checks (clinic, leave, overlaps) run here so that the admin shows them next
+        # to the form; save_model then stores through the same service.
+        try:
+            with transaction.atomic():
+                services.shift_add(by=None, **cleaned)
+                transaction.set_rollback(True)
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+
+@admin.register(Shift)
+class ShiftAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    """Shifts are usually drawn up on the rota page; here they can be looked up, added and removed.
+
+    Once stored, who, where and when are fixed (a changed time would skip the service's checks):
+    remove the shift and add it again.
+    """
+
+    form = ShiftForm
+    list_display = ["starts_at", "ends_at", "user", "unit", "function"]
+    list_filter = ["function", "unit__kind", "unit__clinic"]
+    list_select_related = ["user", "unit__clinic"]
+    search_fields = ["user__first_name", "user__last_name", "user__username", "unit__name"]
+    autocomplete_fields = ["user", "unit"]
+    date_hierarchy = "starts_at"
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ["user", "unit", "starts_at", "ends_at"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        saved = services.shift_add(by=request.user, **{f: form.cleaned_data[f] for f in ShiftForm.Meta.fields})
         obj.pk = saved.pk

@@ -47,6 +47,7 @@ def load(stdout: Output) -> None:
             user.groups.add(Group.objects.get(name=role))
             user.clinics.set([clinics[c] for c in codes] if codes else list(clinics.values()))
     load_practitioners(stdout)
+    load_rota(stdout)
     admin = User.objects.get(username="admin")
     if not Authenticator.objects.filter(user=admin, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(admin, generate_totp_secret())
@@ -70,6 +71,10 @@ def print_logins(stdout: Output) -> None:
     stdout.write(
         f"  {'prof.<clinic>.<n>':<14} {roles.DOCTOR:<13} practitioners with weekday hours, e.g. prof.sp-pau.1 "
         f"(n = 1..{PRACTITIONERS_PER_CLINIC})\n"
+    )
+    stdout.write(
+        f"  {'enf.<clinic>.<n>':<14} {roles.WARD_NURSE:<13} ward nurses on this week's rota, e.g. enf.sp-pau.1 "
+        f"(n = 1..{NURSES_PER_CLINIC})\n"
     )
     secret = admin_totp_secret()
     stdout.write(
@@ -160,3 +165,79 @@ def load_practitioners(stdout: Output) -> None:
         PractitionerSpecialty.objects.create(practitioner=practitioner, specialty=specialties[0])
         PractitionerSpecialty.objects.create(practitioner=practitioner, specialty=specialties[2])
     stdout.write(f"practitioners: {Practitioner.objects.count()} in {len(specialties)} specialties\n")
+
+
+# name, kind: the care units of every demo clinic
+CARE_UNITS = [
+    ("Pronto-socorro", "emergency"),
+    ("Enfermaria", "ward"),
+    ("UTI adulto", "icu"),
+    ("Recepção", "reception"),
+]
+NURSES_PER_CLINIC = 4
+# 12x36 nursing rota: (first weekday, start hour); each nurse works every other day from there.
+_NURSE_PATTERN = [(0, 7), (1, 7), (0, 19), (1, 19)]
+_NURSE_NAMES = ["Beatriz", "Carolina", "Débora", "Fernanda", "Juliana", "Larissa", "Patrícia", "Roberta"]
+
+
+@transaction.atomic
+def load_rota(stdout: Output) -> None:
+    """Care units in every clinic, and this week's 12x36 rota of four ward nurses per clinic.
+
+    The nurses log in as ``enf.<clinic>.<n>``. A clinic whose ward has shifts this week is left as it is.
+    """
+    from datetime import datetime, timedelta
+    from datetime import time as clock
+    from zoneinfo import ZoneInfo
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+    from simple_history.utils import bulk_create_with_history
+
+    from staff.models import CareUnit, Shift, ShiftFunction
+    from staff.selectors import current_week, week_bounds
+
+    nurse_group = Group.objects.get(name=roles.WARD_NURSE)
+    password = make_password(DEMO_PASSWORD)
+    manager = User.objects.filter(username="gestor").first()
+    added = 0
+    for clinic_index, clinic in enumerate(Clinic.objects.order_by("code")):
+        units = {
+            kind: CareUnit.objects.get_or_create(clinic=clinic, name=name, defaults={"kind": kind})[0]
+            for name, kind in CARE_UNITS
+        }
+        ward = units["ward"]
+        zone = ZoneInfo(clinic.time_zone)
+        monday = current_week(clinic)
+        first, after = week_bounds(monday, zone)
+        if Shift.objects.filter(unit=ward, starts_at__gte=first, starts_at__lt=after).exists():
+            continue
+        shifts = []
+        for index, (first_day, hour) in enumerate(_NURSE_PATTERN[:NURSES_PER_CLINIC]):
+            username = f"enf.{clinic.code.lower()}.{index + 1}"
+            nurse = User.objects.filter(username=username).first()
+            if nurse is None:
+                nurse = User.objects.create(
+                    username=username,
+                    first_name=_NURSE_NAMES[(clinic_index + index) % len(_NURSE_NAMES)],
+                    last_name=f"Enfermeira {clinic.code}",
+                    email=f"{username}@clinica.localhost",
+                    password=password,
+                )
+                nurse.groups.add(nurse_group)
+                nurse.clinics.add(clinic)
+            for day in range(first_day, 7, 2):
+                starts_at = timezone.make_aware(datetime.combine(monday + timedelta(days=day), clock(hour)), zone)
+                shifts.append(
+                    Shift(
+                        user=nurse,
+                        unit=ward,
+                        starts_at=starts_at,
+                        ends_at=starts_at + timedelta(hours=12),
+                        function=ShiftFunction.NURSE,
+                        created_by=manager,
+                    )
+                )
+        bulk_create_with_history(shifts, Shift, default_user=manager)
+        added += len(shifts)
+    stdout.write(f"rota: {CareUnit.objects.count()} care units, {added} nurse shifts added this week\n")

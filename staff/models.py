@@ -1,17 +1,22 @@
-"""Staff accounts, practitioners with their councils and specialties, working hours, blocks and leave."""
+"""Staff accounts, practitioners with their councils and specialties, working hours, blocks and leave;
+care units and the shifts of their rotas."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.brazil import UF_CHOICES
-from clinic.db import DateRange
+from clinic.db import DateRange, TsTzRange
 from clinic.models import Clinic, Room
 
 
@@ -273,3 +278,94 @@ class Leave(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start_date} - {self.end_date}"
+
+
+# Care units and rotas ----------------------------------------------------------------------
+
+
+class CareUnit(models.Model):
+    """A part of a clinic that staff are rostered to: the emergency room, a ward, the ICU, reception..."""
+
+    class Kind(models.TextChoices):
+        EMERGENCY = "emergency", _("Emergency")
+        WARD = "ward", _("Ward")
+        ICU = "icu", _("Intensive care unit")
+        OUTPATIENT = "outpatient", _("Outpatient clinic")
+        LABORATORY = "laboratory", _("Laboratory")
+        IMAGING = "imaging", _("Imaging")
+        RECEPTION = "reception", _("Reception")
+        SURGICAL = "surgical", _("Surgical centre")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="care_units", verbose_name=_("clinic"))
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("care unit")
+        verbose_name_plural = _("care units")
+        ordering = ["clinic", "name"]
+        constraints = [models.UniqueConstraint("clinic", Lower("name"), name="care_unit_name_unique_per_clinic")]
+
+    def __str__(self) -> str:
+        return f"{self.clinic.code} · {self.name}"
+
+
+class ShiftFunction(models.TextChoices):
+    """What a person does during a shift (one person may be a nurse on one shift, a supervisor on another)."""
+
+    NURSE = "nurse", _("Nurse")
+    NURSING_TECHNICIAN = "nursing_technician", _("Nursing technician")
+    PHYSICIAN = "physician", _("Physician on duty")
+    RECEPTIONIST = "receptionist", _("Receptionist")
+    PHYSIOTHERAPIST = "physiotherapist", _("Physiotherapist")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    LAB_TECHNICIAN = "lab_technician", _("Laboratory technician")
+    RADIOLOGY_TECHNICIAN = "radiology_technician", _("Radiology technician")
+    OTHER = "other", _("Other")
+
+
+# A shift never lasts longer than this (a 24-hour "plantão" is the longest in use).
+SHIFT_MAX_LENGTH = timedelta(hours=24)
+
+
+class Shift(models.Model):
+    """One person's period of work in a care unit. Night shifts cross midnight (19:00-07:00).
+
+    The database refuses two shifts of one person that share a moment; periods are half-open, so
+    a night shift may start at 19:00 when the day shift ends.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("person"))
+    unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("care unit"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    function = models.CharField(_("function"), max_length=20, choices=ShiftFunction.choices)
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["unit", "starts_at"], name="shift_unit_start_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="shift_period"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__lte=models.F("starts_at") + SHIFT_MAX_LENGTH), name="shift_max_length"
+            ),
+            ExclusionConstraint(
+                name="shift_user_no_overlap",
+                expressions=[
+                    ("user", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{starts:%Y-%m-%d %H:%M}-{ends:%H:%M} {self.get_function_display()}"

@@ -6,20 +6,27 @@ A URL added to the site without a row here fails ``test_every_url_has_a_row``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from clinic.models import Clinic
+from clinic.models import Clinic, Room
+from messaging.services import message_enqueue
 from patients import services
-from patients.models import Allergy, Condition, Medication
+from patients.models import Allergy, Condition, Medication, Patient
+from scheduling.links import link_create
+from scheduling.models import Appointment, Consultation, Diagnosis, WaitingListEntry
+from scheduling.services import appointment_book
 from staff import roles
-from staff.models import User
-from tests.factories import make_patient
+from staff.models import CareUnit, PractitionerSpecialty, Shift, ShiftFunction, User, WorkingHours
+from tests.factories import PractitionerFactory, RoomFactory, SpecialtyFactory, make_patient
 
 ANON = "anonymous"
 ALL_ROLES = roles.ALL_ROLES
@@ -28,6 +35,11 @@ REGISTRY_ADD = {roles.RECEPTION, roles.TRIAGE_NURSE}
 REGISTRY_EDIT = {*REGISTRY_ADD, roles.DOCTOR}
 PATIENT_VIEW = {roles.RECEPTION, *CLINICAL, roles.LAB, roles.BILLING, roles.ADMIN}
 DOCUMENTS = {roles.RECEPTION, *CLINICAL, roles.LAB}
+ROTA_VIEW = {roles.RECEPTION, *CLINICAL, roles.MANAGER, roles.ADMIN}
+ROTA_EDIT = {roles.MANAGER, roles.ADMIN}
+WAITING_LIST_ADD = {roles.RECEPTION, roles.TRIAGE_NURSE, roles.DOCTOR}
+WAITING_LIST_VIEW = {*WAITING_LIST_ADD, roles.MANAGER, roles.ADMIN}
+OUTBOX_VIEW = {roles.RECEPTION, roles.MANAGER, roles.ADMIN}
 
 # Namespaces and names that belong to third-party apps; they are checked by their own tests.
 THIRD_PARTY_PREFIXES = ("admin:", "account_", "mfa_", "set_language", "javascript-catalog", "error-preview")
@@ -39,6 +51,10 @@ def only(allowed: set[str], ok: int = 200) -> dict[str, int]:
 
 
 EVERYONE_SIGNED_IN = {ANON: 302, **dict.fromkeys(ALL_ROLES, 200)}
+
+BOOKERS = {roles.RECEPTION, roles.TRIAGE_NURSE}
+APPOINTMENT_VIEW = {roles.RECEPTION, *CLINICAL, roles.MANAGER, roles.ADMIN}
+APPOINTMENT_CHANGE = {roles.RECEPTION, roles.DOCTOR}
 
 # url name -> (path builder, {role: expected status})
 TABLE: dict[str, tuple[Callable[[dict[str, Any]], str], dict[str, int]]] = {
@@ -71,6 +87,68 @@ TABLE: dict[str, tuple[Callable[[dict[str, Any]], str], dict[str, int]]] = {
     ),
     "patients:document-create": (lambda o: f"/patients/{o['patient'].pk}/documents/new/", only(DOCUMENTS)),
     "patients:document-download": (lambda o: f"/patients/documents/{o['document'].pk}/download/", only(DOCUMENTS)),
+    "scheduling:book": (lambda o: "/scheduling/book/", only(BOOKERS)),
+    "scheduling:book-confirm": (lambda o: "/scheduling/book/confirm/", only(BOOKERS, ok=302)),
+    "scheduling:book-patients": (lambda o: "/scheduling/book/patients/?q=silva", only(BOOKERS)),
+    "scheduling:appointment": (lambda o: f"/scheduling/appointments/{o['appointment'].pk}/", only(APPOINTMENT_VIEW)),
+    "scheduling:appointment-reschedule": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/reschedule/",
+        only(APPOINTMENT_CHANGE),
+    ),
+    "scheduling:appointment-step": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/step/confirm/",
+        only(APPOINTMENT_CHANGE, ok=405),
+    ),
+    "scheduling:agenda": (lambda o: "/scheduling/agenda/", only(APPOINTMENT_VIEW)),
+    "scheduling:clinic-day": (lambda o: f"/scheduling/day/?clinic={o['clinic'].pk}", only(APPOINTMENT_VIEW)),
+    "scheduling:board": (lambda o: f"/scheduling/board/?clinic={o['clinic'].pk}", only(APPOINTMENT_VIEW)),
+    "scheduling:waiting-list": (lambda o: "/scheduling/waiting-list/", only(WAITING_LIST_VIEW)),
+    "scheduling:waiting-list-add": (
+        lambda o: f"/scheduling/waiting-list/add/?patient={o['patient'].pk}",
+        only(WAITING_LIST_ADD),
+    ),
+    "scheduling:waiting-list-remove": (
+        lambda o: f"/scheduling/waiting-list/{o['waiting_entry'].pk}/remove/",
+        only({roles.RECEPTION}, ok=405),
+    ),
+    "staff:rota": (lambda o: f"/staff/rota/?unit={o['care_unit'].pk}", only(ROTA_VIEW)),
+    "staff:shift-add": (lambda o: f"/staff/rota/{o['care_unit'].pk}/shifts/new/", only(ROTA_EDIT, ok=405)),
+    "staff:rota-copy": (lambda o: f"/staff/rota/{o['care_unit'].pk}/copy/", only(ROTA_EDIT, ok=405)),
+    "staff:shift-remove": (lambda o: f"/staff/shifts/{o['shift'].pk}/remove/", only(ROTA_EDIT, ok=405)),
+    "patients:icd10-search": (lambda o: "/patients/icd10/?q=asthma", EVERYONE_SIGNED_IN),
+    "scheduling:consultation": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/consultation/",
+        only(CLINICAL),
+    ),
+    "scheduling:consultation-start": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/consultation/start/",
+        only({roles.DOCTOR}, ok=405),
+    ),
+    "scheduling:consultation-save": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/consultation/save/",
+        only({roles.DOCTOR}, ok=405),
+    ),
+    "scheduling:consultation-finish": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/consultation/finish/",
+        only({roles.DOCTOR}, ok=405),
+    ),
+    "scheduling:diagnosis-add": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/consultation/diagnoses/",
+        only({roles.DOCTOR}, ok=405),
+    ),
+    "scheduling:diagnosis-remove": (
+        lambda o: f"/scheduling/appointments/{o['appointment'].pk}/consultation/diagnoses/{o['diagnosis'].pk}/remove/",
+        only({roles.DOCTOR}, ok=405),
+    ),
+    # Seeing a patient's appointments needs both: the appointments, and the patient.
+    "scheduling:panel-appointments": (
+        lambda o: f"/scheduling/patients/{o['patient'].pk}/panels/appointments/",
+        only(APPOINTMENT_VIEW & PATIENT_VIEW),
+    ),
+    "messaging:outbox": (lambda o: "/messages/", only(OUTBOX_VIEW)),
+    "messaging:detail": (lambda o: f"/messages/{o['message'].pk}/", only(OUTBOX_VIEW)),
+    # The patient's signed link: no account needed, so everyone gets the page.
+    "public:appointment-link": (lambda o: f"/r/{o['link_token']}/", {ANON: 200, **dict.fromkeys(ALL_ROLES, 200)}),
 }
 
 
@@ -91,6 +169,33 @@ def test_every_url_has_a_row() -> None:
     assert set(TABLE) - ours == set(), "these rows name URLs that no longer exist"
 
 
+def _appointment(clinic: Clinic, patient: Patient, author: User) -> Appointment:
+    """An appointment next Monday at 09:00 in ``clinic``."""
+    room = RoomFactory(floor__clinic=clinic, kind=Room.Kind.CONSULTING)
+    practitioner = PractitionerFactory()
+    specialty = SpecialtyFactory()
+    PractitionerSpecialty.objects.create(practitioner=practitioner, specialty=specialty, duration=30)
+    WorkingHours.objects.create(
+        practitioner=practitioner,
+        clinic=clinic,
+        room=room,
+        weekday=0,
+        start_time=time(8),
+        end_time=time(12),
+        valid_from=date(2026, 1, 1),
+    )
+    zone = ZoneInfo(clinic.time_zone)
+    today = datetime.now(tz=zone).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    return appointment_book(
+        patient=patient,
+        practitioner=practitioner,
+        specialty=specialty,
+        starts_at=datetime.combine(monday, time(9), tzinfo=zone),
+        by=author,
+    )
+
+
 @pytest.fixture
 def objects(db: None, clinic: Clinic) -> dict[str, Any]:
     author = User.objects.create(username="author")
@@ -102,13 +207,41 @@ def objects(db: None, clinic: Clinic) -> dict[str, Any]:
         title="Hemograma",
         by=author,
     )
+    care_unit = CareUnit.objects.create(clinic=clinic, name="Enfermaria", kind=CareUnit.Kind.WARD)
+    appointment = _appointment(clinic, patient, author)
     return {
         "clinic": clinic,
         "patient": patient,
+        "appointment": appointment,
         "document": document,
         "condition": Condition.objects.create(patient=patient, icd10_code="I10", description="Hipertensão"),
         "medication": Medication.objects.create(patient=patient, name="Losartana", dose="50 mg", frequency="1x"),
         "allergy": Allergy.objects.create(patient=patient, substance="Dipirona", severity="mild"),
+        "care_unit": care_unit,
+        "shift": Shift.objects.create(
+            user=author,
+            unit=care_unit,
+            starts_at=datetime(2026, 3, 9, 19, tzinfo=ZoneInfo(clinic.time_zone)),
+            ends_at=datetime(2026, 3, 10, 7, tzinfo=ZoneInfo(clinic.time_zone)),
+            function=ShiftFunction.NURSE,
+        ),
+        "waiting_entry": WaitingListEntry.objects.create(patient=patient, specialty=SpecialtyFactory()),
+        "message": message_enqueue(
+            channel="sms",
+            to="+5511987654321",
+            body="Lembrete",
+            purpose="test",
+            dedupe_key="permissions",
+            clinic=clinic,
+            send_after=timezone.now() + timedelta(hours=1),
+        ),
+        "link_token": link_create(appointment),
+        "diagnosis": Diagnosis.objects.create(
+            consultation=Consultation.objects.create(appointment=appointment),
+            icd10_code="J45.0",
+            description="Predominantly allergic asthma",
+            primary=True,
+        ),
     }
 
 
