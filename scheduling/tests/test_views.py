@@ -70,7 +70,22 @@ def test_a_practitioner_of_another_specialty_is_dropped_not_an_error(setting: di
     other = SpecialtyFactory()
     response = desk.get(f"/scheduling/book/?specialty={other.pk}&practitioner={setting['practitioner'].pk}", **EN)
     assert response.status_code == 200
-    assert "No free time" in response.content.decode()
+    assert 'data-testid="nobody"' in response.content.decode()
+
+
+def test_a_specialty_nobody_practises_in_the_clinics_says_so(setting: dict[str, Any], desk: Client) -> None:
+    from tests.factories import SpecialtyFactory
+
+    response = desk.get(f"/scheduling/book/?specialty={SpecialtyFactory().pk}", **EN)
+    assert 'data-testid="nobody"' in response.content.decode()
+
+
+def test_a_fully_booked_week_offers_the_following_days(setting: dict[str, Any], desk: Client) -> None:
+    _fill(setting, 8)  # the whole Monday
+    day = setting["at"].date()
+    page = desk.get(f"/scheduling/book/?specialty={setting['specialty'].pk}&date={day}", **EN).content.decode()
+    assert 'data-testid="no-slots"' in page
+    assert f"date={day + timedelta(days=7)}" in page
 
 
 def test_booking_from_slot_to_patient_to_confirmation(setting: dict[str, Any], desk: Client) -> None:

@@ -91,6 +91,7 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
     days: list[tuple[date, list[dict[str, Any]]]] = []
     next_day = None
     searched = form.is_bound and form.is_valid()
+    context_extra: dict[str, Any] = {"nobody": False}
     if searched:
         data = form.cleaned_data
         clinic = data["clinic"]
@@ -104,6 +105,10 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
             days=BOOKING_DAYS,
             limit=limit,
         )
+        if not slots:
+            context_extra["nobody"] = not selectors.bookable_practitioners(
+                specialty=data["specialty"], clinics=[clinic] if clinic else list(clinics)
+            ).exists()
         described = describe_slots(slots)
         for item in described:
             item["query"] = slot_query(
@@ -119,6 +124,7 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
         "patient": patient,
         "waiting": waiting,
         "next_query": _next_query(request, next_day) if next_day else "",
+        **context_extra,
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "scheduling/book_update.html", context)
