@@ -128,6 +128,9 @@ def free_slots(
     }
 
     busy: dict[int, list[Interval]] = defaultdict(list)
+    # A group specialty's sessions take a place each; the slot stays free until they fill it.
+    capacity = specialty.patients_per_slot
+    places: dict[tuple[int, datetime], int] = defaultdict(int)
     for block in ScheduleBlock.objects.filter(practitioner_id__in=ids, starts_at__lt=span_end, ends_at__gt=span_start):
         busy[block.practitioner_id].append((block.starts_at, block.ends_at))
     appointments = Appointment.objects.none() if include_booked else Appointment.objects.all()
@@ -139,8 +142,11 @@ def free_slots(
         starts_at__gt=span_start - timedelta(days=1),
         starts_at__lt=span_end,
         ends_at__gt=span_start,
-    ).only("practitioner_id", "starts_at", "ends_at"):
-        busy[appointment.practitioner_id].append((appointment.starts_at, appointment.ends_at))
+    ).only("practitioner_id", "specialty_id", "starts_at", "ends_at", "group_session"):
+        if capacity > 1 and appointment.group_session and appointment.specialty_id == specialty.pk:
+            places[(appointment.practitioner_id, appointment.starts_at)] += 1
+        else:
+            busy[appointment.practitioner_id].append((appointment.starts_at, appointment.ends_at))
     leave: dict[int, list[tuple[date, date]]] = defaultdict(list)
     for absence in Leave.objects.filter(
         practitioner_id__in=ids, start_date__lte=last, end_date__gte=first - timedelta(days=1)
@@ -157,7 +163,14 @@ def free_slots(
                 end = start + length
                 local_day = start.astimezone(zone).date()
                 on_leave = any(a <= local_day <= b for a, b in leave[pk])
-                if first <= local_day <= last and start >= now and not on_leave and not _overlaps(start, end, busy[pk]):
+                taken = places.get((pk, start), 0) >= capacity
+                if (
+                    first <= local_day <= last
+                    and start >= now
+                    and not on_leave
+                    and not taken
+                    and not _overlaps(start, end, busy[pk])
+                ):
                     slots.append(Slot(start, end, pk, window.clinic_id, window.room_id))
                 start = end
     slots.sort()

@@ -37,12 +37,20 @@ ACTIVE_STATUSES = [
 ]
 
 
-def _no_overlap(field: str) -> ExclusionConstraint:
-    """No two active, regular appointments of one ``field`` share a moment (half-open periods)."""
+def _no_overlap(field: str, *, shared_time: bool) -> ExclusionConstraint:
+    """No two active, regular appointments of one ``field`` share a moment (half-open periods).
+
+    Overbookings are left out (a permission and a reason let them in); so are the places of a
+    group session for the practitioner and the room (``shared_time``), whose number the booking
+    service holds to the specialty's ``patients_per_slot``. A patient is never in two places.
+    """
+    condition = models.Q(status__in=ACTIVE_STATUSES, overbooked=False)
+    if shared_time:
+        condition &= models.Q(group_session=False)
     return ExclusionConstraint(
         name=f"appointment_{field}_no_overlap",
         expressions=[(field, RangeOperators.EQUAL), (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS)],
-        condition=models.Q(status__in=ACTIVE_STATUSES, overbooked=False),
+        condition=condition,
     )
 
 
@@ -65,6 +73,8 @@ class Appointment(models.Model):
     # reason, and the no-overlap constraints leave it out.
     overbooked = models.BooleanField(_("overbooked"), default=False)
     overbooking_reason = models.CharField(_("reason for overbooking"), max_length=200, blank=True)
+    # One place of a group session (a specialty with more than one patient per slot).
+    group_session = models.BooleanField(_("group session"), default=False, db_default=False)
     cancellation_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     rescheduled_from = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rescheduled_to"
@@ -87,9 +97,9 @@ class Appointment(models.Model):
                 condition=models.Q(overbooked=False) | ~models.Q(overbooking_reason=""),
                 name="appointment_overbooking_has_reason",
             ),
-            _no_overlap("practitioner"),
-            _no_overlap("room"),
-            _no_overlap("patient"),
+            _no_overlap("practitioner", shared_time=True),
+            _no_overlap("room", shared_time=True),
+            _no_overlap("patient", shared_time=False),
         ]
         indexes = [
             models.Index(fields=["practitioner", "starts_at"], name="appointment_practitioner_idx"),

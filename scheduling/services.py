@@ -58,6 +58,31 @@ def appointment_book(
     overbook = bool(overbooking_reason.strip())
     if overbook and not by.has_perm("scheduling.overbook_appointment"):
         raise PermissionDenied(_("You may not overbook."))
+    with transaction.atomic():
+        # One booking of a practitioner at a time: the places of a group session are counted
+        # here (the constraints leave them out), and a regular booking cannot slip beside them.
+        Practitioner.objects.select_for_update(no_key=True).filter(pk=practitioner.pk).first()
+        return _book_locked(
+            patient=patient,
+            practitioner=practitioner,
+            specialty=specialty,
+            starts_at=starts_at,
+            by=by,
+            overbook=overbook,
+            overbooking_reason=overbooking_reason,
+        )
+
+
+def _book_locked(
+    *,
+    patient: Patient,
+    practitioner: Practitioner,
+    specialty: Specialty,
+    starts_at: datetime,
+    by: User,
+    overbook: bool,
+    overbooking_reason: str,
+) -> Appointment:
     slot = _slot_at(practitioner, specialty, starts_at, include_booked=overbook)
     if slot is None and overbook:
         raise ValidationError(_("An overbooking must still fall in the practitioner's working hours."))
@@ -73,6 +98,7 @@ def appointment_book(
         ends_at=slot.ends_at,
         overbooked=overbook,
         overbooking_reason=overbooking_reason.strip(),
+        group_session=specialty.patients_per_slot > 1 and not overbook,
         booked_by=by,
     )
     # The related rows were loaded by the caller or came from the slot: checking that each exists

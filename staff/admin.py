@@ -42,7 +42,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[misc]
 
 @admin.register(Specialty)
 class SpecialtyAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "code", "default_duration", "is_active"]
+    list_display = ["name", "code", "default_duration", "patients_per_slot", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}

@@ -62,6 +62,15 @@ class Specialty(models.Model):
         default=30,
         validators=[MinValueValidator(5), MaxValueValidator(480)],
     )
+    patients_per_slot = models.PositiveSmallIntegerField(
+        _("patients per time slot"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_(
+            "More than one makes this specialty's appointments group sessions: that many patients share "
+            "the practitioner, the room and the time."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
 
