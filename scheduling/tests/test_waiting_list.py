@@ -353,3 +353,37 @@ def test_clinic_bound_entries_are_seen_only_by_that_clinics_staff(setting: dict[
     assert set(waiting_list(clinics=Clinic.objects.filter(staff=setting["by"]))) == {network, bound_to_a}
     assert list(waiting_list(clinics=Clinic.objects.filter(staff=reception_b))) == [network]
     assert list(waiting_list(clinics=Clinic.objects.all(), clinic=clinic_b)) == [network]
+
+
+def test_freed_slots_cost_the_same_queries_for_one_or_several_specialties(
+    setting: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    clinics = Clinic.objects.filter(pk=setting["clinic"].pk)
+    add(setting)
+    cancel(book(setting, make_patient(), starts_at=at(8)), setting["by"])
+    with django_assert_max_num_queries(50) as one:
+        assert len(freed_slots(clinics=clinics, now=NOW)) == 1
+    for n in range(4):
+        specialty = SpecialtyFactory()
+        PractitionerSpecialty.objects.create(practitioner=setting["practitioner"], specialty=specialty)
+        add(setting, specialty=specialty)
+        cancel(
+            book(setting, make_patient(), starts_at=at(9 + n // 2, 30 * (n % 2)), specialty=specialty), setting["by"]
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(freed_slots(clinics=clinics, now=NOW)) == 5
+
+
+def test_a_freed_time_blocked_or_on_leave_afterwards_is_not_offered(setting: dict[str, Any]) -> None:
+    from staff.models import Leave, ScheduleBlock
+
+    clinics = Clinic.objects.filter(pk=setting["clinic"].pk)
+    add(setting)
+    cancel(book(setting, make_patient()), setting["by"])
+    block = ScheduleBlock.objects.create(
+        practitioner=setting["practitioner"], starts_at=at(9), ends_at=at(9, 15), reason="Reunião"
+    )
+    assert freed_slots(clinics=clinics, now=NOW) == []
+    block.delete()
+    Leave.objects.create(practitioner=setting["practitioner"], kind="sick", start_date=MONDAY, end_date=MONDAY)
+    assert freed_slots(clinics=clinics, now=NOW) == []
