@@ -97,7 +97,7 @@ class Targets:
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
-        return selectors.clinic_zone(self.clinic)
+        return self.clinic.zone
 
     @property
     def week(self) -> tuple[date, date]:
@@ -124,8 +124,8 @@ def find_targets() -> Targets:
         raise BenchmarkError("no appointment in the coming week: generate the data again (--regenerate)")
     clinic = Clinic.objects.get(pk=busiest["clinic"])
     monday = day - timedelta(days=day.weekday())
-    week_start, _ = selectors.day_bounds(monday, selectors.clinic_zone(clinic))
-    _, week_end = selectors.day_bounds(monday + timedelta(days=6), selectors.clinic_zone(clinic))
+    week_start, _ = selectors.day_bounds(monday, clinic.zone)
+    _, week_end = selectors.day_bounds(monday + timedelta(days=6), clinic.zone)
     practitioner_id = (
         Appointment.objects.filter(clinic=clinic, starts_at__gte=week_start, starts_at__lt=week_end)
         .values("practitioner")

@@ -91,6 +91,11 @@ class Clinic(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The clinic's time zone: its wall-clock times and days are in it."""
+        return zoneinfo.ZoneInfo(self.time_zone)
+
 
 class Floor(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="floors", verbose_name=_("clinic"))

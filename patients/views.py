@@ -15,11 +15,10 @@ from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.http import AuthenticatedRequest, client_ip, user_agent
+from clinic.http import AuthenticatedRequest, client_ip, form_errors_from, safe_next, user_agent
 from clinic.selectors import clinics_for_user
 from patients import icd10, selectors, services
 from patients.forms import (
@@ -35,15 +34,6 @@ from patients.forms import (
 from patients.models import Allergy, ChartAccess, Condition, Medication, Patient
 from patients.normalize import phone_display
 from patients.panels import panels_for
-
-
-def _form_errors_from(error: ValidationError, form: BaseForm) -> None:
-    """Put a service's ValidationError next to the fields it names."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _patient_context(request: AuthenticatedRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
@@ -111,7 +101,7 @@ def patient_create(request: AuthenticatedRequest) -> HttpResponse:
                     **form.service_fields(),
                 )
             except ValidationError as error:
-                _form_errors_from(error, form)
+                form_errors_from(error, form)
             else:
                 messages.success(request, _("Patient %(name)s registered.") % {"name": patient.display_name})
                 return redirect(_after_registration(request, patient))
@@ -124,12 +114,8 @@ def patient_create(request: AuthenticatedRequest) -> HttpResponse:
 
 def _after_registration(request: AuthenticatedRequest, patient: Patient) -> str:
     """The chart, or the page that sent reception here (booking), with the new patient chosen."""
-    target = request.GET.get("next", "")
-    if (
-        target
-        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
-        and target.startswith("/")
-    ):
+    target = safe_next(request, request.GET.get("next", ""))
+    if target:
         separator = "&" if "?" in target else "?"
         return f"{target}{separator}patient={patient.pk}"
     return reverse("patients:detail", args=[patient.pk])
@@ -150,7 +136,7 @@ def patient_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 **form.service_fields(),
             )
         except ValidationError as error:
-            _form_errors_from(error, form)
+            form_errors_from(error, form)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("patients:detail", pk=patient.pk)
@@ -252,7 +238,7 @@ def _history_create(
         try:
             create(patient=patient, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(error, form)
+            form_errors_from(error, form)
         else:
             messages.success(request, _("Saved to the patient's history."))
             return redirect("patients:detail", pk=patient.pk)
@@ -330,7 +316,7 @@ def document_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as error:
-            _form_errors_from(error, form)
+            form_errors_from(error, form)
         else:
             messages.success(request, _("Document uploaded."))
             return redirect("patients:detail", pk=patient.pk)

@@ -9,7 +9,6 @@ confirm or cancel; never the specialty, the practitioner or anything clinical.
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
@@ -57,7 +56,7 @@ def _clinic_address(clinic: Clinic) -> str:
 def reminder_text(appointment: Appointment, url: str) -> tuple[str, str]:
     """Subject and text of a reminder, in the active language. Nothing clinical goes in them."""
     clinic = appointment.clinic
-    local = timezone.localtime(appointment.starts_at, ZoneInfo(clinic.time_zone))
+    local = timezone.localtime(appointment.starts_at, clinic.zone)
     values = {
         "name": _first_name(appointment.patient),
         "clinic": clinic.name,

@@ -45,10 +45,6 @@ def appointments_with_names() -> QuerySet[Appointment]:
     )
 
 
-def clinic_zone(clinic: Clinic) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(clinic.time_zone)
-
-
 def day_bounds(day: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
     """The first and the first-after-last instant of a local day (23 or 25 hours where clocks change)."""
     return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(
@@ -143,7 +139,7 @@ def practitioner_agenda(*, practitioner: Practitioner, first: date, last: date) 
         practitioner=practitioner, starts_at__gte=span_start, starts_at__lt=span_end
     )
     for appointment in appointments.order_by("starts_at"):
-        local_day = appointment.starts_at.astimezone(zoneinfo.ZoneInfo(appointment.clinic.time_zone)).date()
+        local_day = appointment.starts_at.astimezone(appointment.clinic.zone).date()
         if local_day in days:
             days[local_day].appointments.append(appointment)
     rules = WorkingHours.objects.filter(practitioner=practitioner, valid_from__lte=last).filter(
@@ -162,7 +158,7 @@ def practitioner_agenda(*, practitioner: Practitioner, first: date, last: date) 
 
 def clinic_day(*, clinic: Clinic, day: date, by_room: bool = False) -> dict[Any, list[Appointment]]:
     """The clinic's appointments of one local day, by practitioner or by room (side by side)."""
-    start, end = day_bounds(day, clinic_zone(clinic))
+    start, end = day_bounds(day, clinic.zone)
     order = (
         ("room__code", "starts_at") if by_room else ("practitioner__user__first_name", "practitioner_id", "starts_at")
     )
@@ -201,7 +197,7 @@ LATE_AFTER_MINUTES = 10
 def reception_board(*, clinic: Clinic, day: date, now: datetime | None = None) -> Board:
     """Who is expected, who is late, who is waiting and for how long, on one day of one clinic."""
     now = now or timezone.now()
-    start, end = day_bounds(day, clinic_zone(clinic))
+    start, end = day_bounds(day, clinic.zone)
     board = Board(day, [], [], [], [])
     for appointment in (
         appointments_with_names().filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end).order_by("starts_at")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -147,7 +146,7 @@ _PATIENT_STATUS: dict[str, str] = {
 
 def _describe(appointment: Appointment) -> str:
     """The appointment as the patient's status history names it: specialty, clinic, local time."""
-    local = timezone.localtime(appointment.starts_at, zoneinfo.ZoneInfo(appointment.clinic.time_zone))
+    local = timezone.localtime(appointment.starts_at, appointment.clinic.zone)
     return _("Appointment: %(specialty)s, %(clinic)s, %(when)s") % {
         "specialty": appointment.specialty.name,
         "clinic": appointment.clinic.name,

@@ -8,7 +8,6 @@ the whole network's.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -311,7 +310,7 @@ def offer_url(*, entry: WaitingListEntry, practitioner_id: int, day: date) -> st
 
 
 def _local(moment: datetime, clinic: Clinic) -> datetime:
-    return moment.astimezone(zoneinfo.ZoneInfo(clinic.time_zone))
+    return moment.astimezone(clinic.zone)
 
 
 def _candidates_by_key(

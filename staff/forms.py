@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db.models import QuerySet
@@ -81,7 +80,7 @@ class ShiftForm(forms.Form):
     def __init__(self, *args: Any, unit: CareUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.unit = unit
-        self.zone = ZoneInfo(unit.clinic.time_zone)
+        self.zone = unit.clinic.zone
         person = self.fields["user"]
         assert isinstance(person, PersonChoiceField)
         person.queryset = staff_of_clinic(unit.clinic)

@@ -39,7 +39,7 @@ def week_monday(day: date) -> date:
 
 def current_week(clinic: Clinic) -> date:
     """The Monday of this week in the clinic's own time zone."""
-    return week_monday(timezone.localdate(timezone.now(), ZoneInfo(clinic.time_zone)))
+    return week_monday(timezone.localdate(timezone.now(), clinic.zone))
 
 
 def week_bounds(week_start: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -146,7 +146,7 @@ def rota_week(unit: CareUnit, week_start: date) -> Rota:
     07:00 is Monday's). Days on which a person is on leave are marked. Three queries, whatever the
     number of shifts.
     """
-    zone = ZoneInfo(unit.clinic.time_zone)
+    zone = unit.clinic.zone
     first, after = week_bounds(week_start, zone)
     days = [week_start + timedelta(days=offset) for offset in range(7)]
     shifts = list(

@@ -185,7 +185,7 @@ def _clash_message(user: User, starts_at: datetime, ends_at: datetime) -> str:
         "name": user,
         "function": clash.get_function_display().lower(),
         "unit": clash.unit,
-        "period": _period_text(clash.starts_at, clash.ends_at, ZoneInfo(clash.unit.clinic.time_zone)),
+        "period": _period_text(clash.starts_at, clash.ends_at, clash.unit.clinic.zone),
     }
 
 
@@ -231,7 +231,7 @@ def shift_add(
         raise ValidationError(
             {"user": _("%(name)s does not work in %(clinic)s.") % {"name": user, "clinic": unit.clinic.name}}
         )
-    zone = ZoneInfo(unit.clinic.time_zone)
+    zone = unit.clinic.zone
     leave = _leave_during(user, starts_at, ends_at, zone)
     if leave is not None:
         raise ValidationError(
@@ -290,7 +290,7 @@ def rota_copy_week(*, unit: CareUnit, week_start: date, by: User | None) -> Rota
     """
     if week_start.weekday() != 0:
         raise ValidationError(_("A week starts on a Monday."))
-    zone = ZoneInfo(unit.clinic.time_zone)
+    zone = unit.clinic.zone
     first, after = week_bounds(week_start, zone)
     created: list[Shift] = []
     skipped: list[tuple[Shift, str]] = []

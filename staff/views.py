@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
-from clinic.http import AuthenticatedRequest
+from clinic.http import AuthenticatedRequest, form_errors_from
 from staff import selectors, services
 from staff.forms import IsoWeekField, RotaFilterForm, ShiftForm
 from staff.models import CareUnit, Shift
@@ -50,11 +48,11 @@ def rota_url(unit: CareUnit, week_start: date) -> str:
 
 
 def _week_of(moment: datetime, unit: CareUnit) -> date:
-    return selectors.week_monday(timezone.localtime(moment, ZoneInfo(unit.clinic.time_zone)).date())
+    return selectors.week_monday(timezone.localtime(moment, unit.clinic.zone).date())
 
 
 def _shift_text(shift: Shift) -> str:
-    zone = ZoneInfo(shift.unit.clinic.time_zone)
+    zone = shift.unit.clinic.zone
     starts, ends = timezone.localtime(shift.starts_at, zone), timezone.localtime(shift.ends_at, zone)
     return _("%(name)s, %(day)s %(start)s-%(end)s") % {
         "name": shift.user,
@@ -62,15 +60,6 @@ def _shift_text(shift: Shift) -> str:
         "start": f"{starts:%H:%M}",
         "end": f"{ends:%H:%M}",
     }
-
-
-def _form_errors_from(error: ValidationError, form: BaseForm) -> None:
-    """Put a service's ValidationError next to the fields it names."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _render_rota(
@@ -142,7 +131,7 @@ def shift_add(request: AuthenticatedRequest, unit: int) -> HttpResponse:
         try:
             shift = services.shift_add(by=request.user, **form.service_fields())
         except ValidationError as error:
-            _form_errors_from(error, form)
+            form_errors_from(error, form)
         else:
             week_start = _week_of(shift.starts_at, care_unit)
             notice = Notice("success", _("Shift added: %(shift)s.") % {"shift": _shift_text(shift)})

@@ -11,11 +11,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.http import AuthenticatedRequest
+from clinic.http import AuthenticatedRequest, safe_next
 from clinic.selectors import clinics_for_user
 from scheduling import selectors
 from scheduling.availability import free_slots
@@ -51,7 +50,7 @@ def available_actions(appointment: Appointment) -> list[str]:
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def appointment_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     appointment = appointment_for_user(request, pk)
-    zone = selectors.clinic_zone(appointment.clinic)
+    zone = appointment.clinic.zone
     context: dict[str, Any] = {
         "appointment": appointment,
         "local_start": timezone.localtime(appointment.starts_at, zone),
@@ -83,10 +82,8 @@ def _extras(request: AuthenticatedRequest, appointment: Appointment) -> dict[str
 
 
 def _back(request: AuthenticatedRequest, appointment: Appointment) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("scheduling:appointment", pk=appointment.pk)
+    target = safe_next(request, request.POST.get("next", ""))
+    return redirect(target) if target else redirect("scheduling:appointment", pk=appointment.pk)
 
 
 @login_required

@@ -52,7 +52,7 @@ def describe_slots(slots: list[Slot]) -> list[dict[str, Any]]:
     described = []
     for slot in slots:
         clinic = clinics[slot.clinic_id]
-        local = timezone.localtime(slot.starts_at, selectors.clinic_zone(clinic))
+        local = timezone.localtime(slot.starts_at, clinic.zone)
         described.append(
             {
                 "slot": slot,

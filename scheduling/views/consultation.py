@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from clinic.http import AuthenticatedRequest, client_ip, user_agent
+from clinic.http import AuthenticatedRequest, client_ip, form_errors_from, user_agent
 from patients.forms import ICD10CodeField
 from patients.models import ChartAccess
 from patients.selectors import patient_allergies, patient_for_user
@@ -47,14 +46,6 @@ class ConsultationForm(forms.Form):
 class DiagnosisForm(forms.Form):
     icd10_code = ICD10CodeField(label=gettext_lazy("Diagnosis (ICD-10)"))
     primary = forms.BooleanField(label=gettext_lazy("Primary diagnosis"), required=False)
-
-
-def _form_errors_from(error: ValidationError, form: BaseForm) -> None:
-    if hasattr(error, "error_dict"):
-        for field, texts in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, texts)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _context(
@@ -140,7 +131,7 @@ def consultation_save(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         try:
             services.consultation_save(appointment=appointment, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(error, form)
+            form_errors_from(error, form)
         else:
             messages.success(request, _("Notes and treatment saved."))
             return _back(appointment)
@@ -161,7 +152,7 @@ def consultation_finish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     services.consultation_save(appointment=appointment, by=request.user, **form.cleaned_data)
                 services.consultation_finish(appointment=appointment, by=request.user)
         except ValidationError as error:
-            _form_errors_from(error, form)
+            form_errors_from(error, form)
         else:
             messages.success(request, _("Consultation finished."))
             return _back(appointment)
@@ -199,7 +190,7 @@ def diagnosis_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
                 return _refused(request, appointment, error)
-            _form_errors_from(error, form)
+            form_errors_from(error, form)
         else:
             return _diagnoses(request, appointment, None)  # a fresh form for the next diagnosis
     return _diagnoses(request, appointment, form)

@@ -86,7 +86,7 @@ def agenda(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def clinic_day(request: AuthenticatedRequest) -> HttpResponse:
     clinic, clinics = _clinic(request)
-    today = timezone.localdate(timezone=selectors.clinic_zone(clinic))
+    today = timezone.localdate(timezone=clinic.zone)
     day = _day(request, today)
     by_room = request.GET.get("by") == "room"
     columns = selectors.clinic_day(clinic=clinic, day=day, by_room=by_room)
@@ -110,7 +110,7 @@ def clinic_day(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def board(request: AuthenticatedRequest) -> HttpResponse:
     clinic, clinics = _clinic(request)
-    today = timezone.localdate(timezone=selectors.clinic_zone(clinic))
+    today = timezone.localdate(timezone=clinic.zone)
     day = _day(request, today)
     context = {
         "clinic": clinic,

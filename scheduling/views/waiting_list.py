@@ -11,11 +11,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.http import AuthenticatedRequest
+from clinic.http import AuthenticatedRequest, safe_next
 from clinic.selectors import clinics_for_user
 from patients.selectors import patient_allergies, patient_for_user
 from scheduling import waiting_list as wl
@@ -92,7 +91,4 @@ def waiting_list_remove(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             )
     else:
         messages.error(request, " ".join(str(message) for errors in form.errors.values() for message in errors))
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("scheduling:waiting-list")
-    return redirect(back)
+    return redirect(safe_next(request, request.POST.get("next", "")) or reverse("scheduling:waiting-list"))
