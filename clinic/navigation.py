@@ -28,6 +28,7 @@ class MenuEntry:
 
 
 SCHEDULING = _("Scheduling")
+BEDS = _("Beds")
 
 MENU = [
     MenuEntry(_("Patients"), "patients:search", "patients.view_patient", "bi-people"),
@@ -43,8 +44,12 @@ MENU = [
         "bi-hourglass-split",
         SCHEDULING,
     ),
+    MenuEntry(_("Ward board"), "beds:board", "beds.view_bed", "bi-grid-3x3-gap", BEDS),
+    MenuEntry(_("Admission requests"), "beds:requests", "beds.view_admission", "bi-box-arrow-in-right", BEDS),
+    MenuEntry(_("Wards and beds setup"), "beds:setup", "beds.change_ward", "bi-tools", BEDS),
     MenuEntry(_("Rota"), "staff:rota", "staff.view_shift", "bi-person-badge"),
     MenuEntry(_("Outbox"), "messaging:outbox", "messaging.view_message", "bi-send"),
+    MenuEntry(_("Occupancy report"), "reports:occupancy", "reports.view_occupancy_report", "bi-bar-chart"),
     MenuEntry(_("Clinics"), "clinic:list", "clinic.view_clinic", "bi-hospital"),
 ]
 

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "patients",
     "scheduling",
     "messaging",
+    "beds",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +172,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs. The outbox sender claims due messages itself, so a beat that fires twice is harmless.
 CELERY_BEAT_SCHEDULE = {
     "send-due-messages": {"task": "messaging.tasks.send_due_messages", "schedule": 30.0},
+    "expire-bed-reservations": {"task": "beds.tasks.expire_reservations", "schedule": 60.0},
 }
 
 # Authentication -------------------------------------------------------------------------------

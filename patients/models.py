@@ -41,6 +41,16 @@ class ReminderChannel(models.TextChoices):
     NONE = "none", _("No reminders (opted out)")
 
 
+class RiskColour(models.TextChoices):
+    """The Manchester risk colours, most urgent first; triage sets them, the ward board shows them."""
+
+    RED = "red", _("Red (emergency)")
+    ORANGE = "orange", _("Orange (very urgent)")
+    YELLOW = "yellow", _("Yellow (urgent)")
+    GREEN = "green", _("Green (standard)")
+    BLUE = "blue", _("Blue (non-urgent)")
+
+
 class PatientStatus(models.TextChoices):
     OUTPATIENT = "outpatient", _("Outpatient / discharged")
     IN_CONSULTATION = "in_consultation", _("In consultation")

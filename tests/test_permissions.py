@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from beds.services import admission_admit
 from clinic.models import Clinic, Room
 from messaging.services import message_enqueue
 from patients import services
@@ -26,7 +27,16 @@ from scheduling.models import Appointment, Consultation, Diagnosis, WaitingListE
 from scheduling.services import appointment_book
 from staff import roles
 from staff.models import CareUnit, PractitionerSpecialty, Shift, ShiftFunction, User, WorkingHours
-from tests.factories import PractitionerFactory, RoomFactory, SpecialtyFactory, make_patient
+from tests.factories import (
+    BedFactory,
+    PractitionerFactory,
+    RoomFactory,
+    SpecialtyFactory,
+    WardFactory,
+    WardRoomFactory,
+    make_patient,
+    make_request,
+)
 
 ANON = "anonymous"
 ALL_ROLES = roles.ALL_ROLES
@@ -40,6 +50,11 @@ ROTA_EDIT = {roles.MANAGER, roles.ADMIN}
 WAITING_LIST_ADD = {roles.RECEPTION, roles.TRIAGE_NURSE, roles.DOCTOR}
 WAITING_LIST_VIEW = {*WAITING_LIST_ADD, roles.MANAGER, roles.ADMIN}
 OUTBOX_VIEW = {roles.RECEPTION, roles.MANAGER, roles.ADMIN}
+BEDS_VIEW = {roles.WARD_NURSE, roles.TRIAGE_NURSE, roles.DOCTOR, roles.MANAGER, roles.ADMIN}
+ADMISSION_REQUEST = {roles.WARD_NURSE, roles.TRIAGE_NURSE, roles.DOCTOR, roles.ADMIN}
+BEDS_RUN = {roles.WARD_NURSE, roles.ADMIN}
+BEDS_SETUP = {roles.MANAGER, roles.ADMIN}
+REPORTS = {roles.MANAGER, roles.ADMIN}
 
 # Namespaces and names that belong to third-party apps; they are checked by their own tests.
 THIRD_PARTY_PREFIXES = ("admin:", "account_", "mfa_", "set_language", "javascript-catalog", "error-preview")
@@ -147,6 +162,45 @@ TABLE: dict[str, tuple[Callable[[dict[str, Any]], str], dict[str, int]]] = {
     ),
     "messaging:outbox": (lambda o: "/messages/", only(OUTBOX_VIEW)),
     "messaging:detail": (lambda o: f"/messages/{o['message'].pk}/", only(OUTBOX_VIEW)),
+    "beds:board": (lambda o: "/beds/", only(BEDS_VIEW)),
+    "beds:bed": (lambda o: f"/beds/bed/{o['bed'].pk}/", only(BEDS_VIEW)),
+    "beds:bed-clean": (lambda o: f"/beds/bed/{o['bed'].pk}/clean/", only(BEDS_RUN, ok=405)),
+    "beds:bed-block": (lambda o: f"/beds/bed/{o['bed'].pk}/block/", only(BEDS_RUN, ok=405)),
+    "beds:bed-unblock": (lambda o: f"/beds/bed/{o['bed'].pk}/unblock/", only(BEDS_RUN, ok=405)),
+    "beds:bed-release": (lambda o: f"/beds/bed/{o['bed'].pk}/release/", only(BEDS_RUN, ok=405)),
+    "beds:requests": (lambda o: "/beds/requests/", only(BEDS_VIEW)),
+    "beds:request-create": (
+        lambda o: f"/beds/requests/new/{o['patient'].pk}/",
+        only(ADMISSION_REQUEST & PATIENT_VIEW),
+    ),
+    "beds:admission": (lambda o: f"/beds/admissions/{o['admission'].pk}/", only(BEDS_VIEW)),
+    "beds:admit": (lambda o: f"/beds/admissions/{o['admission_request'].pk}/admit/", only(BEDS_RUN, ok=405)),
+    "beds:reserve": (lambda o: f"/beds/admissions/{o['admission_request'].pk}/reserve/", only(BEDS_RUN, ok=405)),
+    "beds:cancel": (lambda o: f"/beds/admissions/{o['admission_request'].pk}/cancel/", only(BEDS_RUN, ok=405)),
+    "beds:transfer": (lambda o: f"/beds/admissions/{o['admission'].pk}/transfer/", only(BEDS_RUN)),
+    "beds:discharge": (lambda o: f"/beds/admissions/{o['admission'].pk}/discharge/", only(BEDS_RUN)),
+    # The chart's panel needs both: the admissions, and the patient.
+    "beds:panel-admissions": (
+        lambda o: f"/beds/patients/{o['patient'].pk}/panel/",
+        only(BEDS_VIEW & PATIENT_VIEW),
+    ),
+    "beds:setup": (lambda o: f"/beds/setup/?clinic={o['clinic'].pk}", only(BEDS_SETUP)),
+    "beds:ward-create": (lambda o: f"/beds/setup/wards/new/?clinic={o['clinic'].pk}", only(BEDS_SETUP)),
+    "beds:ward-setup": (lambda o: f"/beds/setup/wards/{o['bed'].room.ward.pk}/", only(BEDS_SETUP)),
+    "beds:ward-edit": (lambda o: f"/beds/setup/wards/{o['bed'].room.ward.pk}/edit/", only(BEDS_SETUP)),
+    "beds:room-create": (
+        lambda o: f"/beds/setup/wards/{o['bed'].room.ward.pk}/rooms/new/",
+        only(BEDS_SETUP, ok=405),
+    ),
+    "beds:room-edit": (lambda o: f"/beds/setup/rooms/{o['bed'].room.pk}/edit/", only(BEDS_SETUP)),
+    "beds:beds-add": (lambda o: f"/beds/setup/rooms/{o['bed'].room.pk}/beds/new/", only(BEDS_SETUP, ok=405)),
+    "beds:bed-edit": (lambda o: f"/beds/setup/beds/{o['bed'].pk}/edit/", only(BEDS_SETUP)),
+    "beds:bed-retire": (lambda o: f"/beds/setup/beds/{o['bed'].pk}/retire/", only(BEDS_SETUP, ok=405)),
+    "reports:occupancy": (lambda o: "/reports/occupancy/", only(REPORTS)),
+    "reports:occupancy-download": (
+        lambda o: f"/reports/occupancy/download/csv/?start=2026-03-01&end=2026-03-03&clinic={o['clinic'].pk}",
+        only(REPORTS),
+    ),
     # The patient's signed link: no account needed, so everyone gets the page.
     "public:appointment-link": (lambda o: f"/r/{o['link_token']}/", {ANON: 200, **dict.fromkeys(ALL_ROLES, 200)}),
 }
@@ -209,7 +263,14 @@ def objects(db: None, clinic: Clinic) -> dict[str, Any]:
     )
     care_unit = CareUnit.objects.create(clinic=clinic, name="Enfermaria", kind=CareUnit.Kind.WARD)
     appointment = _appointment(clinic, patient, author)
+    room = WardRoomFactory(ward=WardFactory(floor__clinic=clinic, clinic=clinic))
+    bed = BedFactory(room=room)
+    admission = make_request(clinic=clinic, by=author)
+    admission_admit(admission=admission, bed=BedFactory(room=room), by=author)
     return {
+        "bed": bed,
+        "admission": admission,
+        "admission_request": make_request(clinic=clinic, by=author),
         "clinic": clinic,
         "patient": patient,
         "appointment": appointment,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from faker import Faker
 
+from beds.models import Admission, Bed, RoomSex, Ward, WardKind, WardRoom
+from beds.services import admission_request
 from clinic.brazil import cpf_check_digits
 from clinic.models import Clinic, Floor, Room
 from patients import services
@@ -136,3 +139,48 @@ class PractitionerFactory(factory.django.DjangoModelFactory):
     council = "CRM"
     council_number = factory.Sequence(lambda n: f"{100000 + n}")
     council_uf = "SP"
+
+
+class WardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ward
+
+    floor = factory.SubFactory(FloorFactory)
+    clinic = factory.LazyAttribute(lambda o: o.floor.clinic)
+    code = factory.Sequence(lambda n: f"W{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"Enfermaria {o.code}")
+    kind = WardKind.GENERAL
+
+
+class WardRoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WardRoom
+
+    ward = factory.SubFactory(WardFactory)
+    code = factory.Sequence(lambda n: f"{100 + n}")
+    sex = RoomSex.ANY
+
+
+class BedFactory(factory.django.DjangoModelFactory):
+    """A free bed; its ``in_service_since`` is a year back so reports count it."""
+
+    class Meta:
+        model = Bed
+
+    room = factory.SubFactory(WardRoomFactory)
+    code = factory.Sequence(lambda n: f"B{n:04d}")
+    in_service_since = factory.LazyFunction(lambda: timezone.now() - timedelta(days=365))
+
+
+def make_request(*, patient: Patient | None = None, by: User | None = None, **overrides: Any) -> Admission:
+    """An admission request made through the real service (a general-ward bed unless told otherwise)."""
+    if patient is None:
+        patient = make_patient(by=by)
+    clinic = overrides.pop("clinic", None) or (patient.home_clinic or ClinicFactory())
+    return admission_request(
+        patient=patient,
+        clinic=clinic,
+        by=by,
+        ward_kind=overrides.pop("ward_kind", WardKind.GENERAL),
+        **overrides,
+    )

@@ -1,0 +1,349 @@
+"""Reads of the beds app: the ward board, bed suggestions, histories, and objects fetched for a user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from beds.models import (
+    OPEN_ADMISSION,
+    PRIORITY_RANK,
+    Admission,
+    AdmissionStatus,
+    Bed,
+    BedEvent,
+    BedState,
+    BedStay,
+    Ward,
+)
+from beds.rules import fits_q
+from clinic.models import Clinic, Floor
+from clinic.selectors import clinics_for_user
+from patients.models import Patient
+from staff.models import User
+
+# The patient fields the board shows: nothing encrypted is read (and decrypted) for a bed tile.
+BOARD_PATIENT_FIELDS = ["admission__patient__full_name", "admission__patient__social_name"]
+BOARD_PATIENT_FIELDS += ["admission__patient__birth_date", "admission__patient__sex"]
+BOARD_ADMISSION_FIELDS = ["admission__admitted_at", "admission__risk", "admission__priority"]
+
+
+def _require(user: User, permission: str) -> None:
+    if not user.has_perm(permission):
+        raise PermissionDenied
+
+
+def wards_for_user(user: User) -> QuerySet[Ward]:
+    return Ward.objects.filter(clinic__in=clinics_for_user(user)).select_related("clinic", "floor")
+
+
+def ward_for_user(user: User, pk: int) -> Ward:
+    _require(user, "beds.view_bed")
+    try:
+        return wards_for_user(user).get(pk=pk)
+    except Ward.DoesNotExist as error:
+        raise Http404 from error
+
+
+def bed_for_user(user: User, pk: int) -> Bed:
+    """A bed of one of the user's clinics (a nurse of one clinic does not run another's beds)."""
+    _require(user, "beds.view_bed")
+    try:
+        return (
+            Bed.objects.select_related("room__ward__clinic", "room__ward__floor", "reserved_for__patient")
+            .filter(room__ward__clinic__in=clinics_for_user(user))
+            .get(pk=pk)
+        )
+    except Bed.DoesNotExist as error:
+        raise Http404 from error
+
+
+def admission_for_user(user: User, pk: int) -> Admission:
+    """An admission whose clinic is one of the user's."""
+    _require(user, "beds.view_admission")
+    try:
+        return (
+            Admission.objects.select_related("patient", "clinic", "origin_floor", "requested_by", "admitted_by")
+            .filter(clinic__in=clinics_for_user(user))
+            .get(pk=pk)
+        )
+    except Admission.DoesNotExist as error:
+        raise Http404 from error
+
+
+# The ward board -----------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardTile:
+    bed: Bed
+    stay: BedStay | None
+    now: datetime
+    today: date
+
+    @property
+    def patient(self) -> Patient | None:
+        return self.stay.admission.patient if self.stay else None
+
+    @property
+    def admission(self) -> Admission | None:
+        return self.stay.admission if self.stay else None
+
+    @property
+    def age(self) -> int | None:
+        return self.patient.age(on=self.today) if self.patient else None
+
+    @property
+    def days_admitted(self) -> int | None:
+        """Whole days since admission (not since this bed: a transfer does not reset it)."""
+        admitted_at = self.admission.admitted_at if self.admission else None
+        return (self.now - admitted_at).days if admitted_at else None
+
+
+@dataclass
+class Board:
+    tiles: list[BoardTile]
+    counts: dict[str, int]
+    total: int
+    version: str
+    today: date
+
+
+def board_scope(*, user: User, clinic: Clinic, ward: Ward | None = None, kind: str = "") -> QuerySet[Bed]:
+    """The beds in service of a clinic (or one of its wards), optionally of one kind of ward."""
+    beds = Bed.objects.filter(
+        room__ward__clinic=clinic,
+        room__ward__is_active=True,
+        retired_at__isnull=True,
+        room__ward__clinic__in=clinics_for_user(user),
+    )
+    if ward is not None:
+        beds = beds.filter(room__ward=ward)
+    if kind:
+        beds = beds.filter(room__ward__kind=kind)
+    return beds
+
+
+def board_summary(beds: QuerySet[Bed]) -> tuple[dict[str, int], int, str]:
+    """Counts per state and a version that changes whenever any bed of the scope changes: one query."""
+    totals = beds.aggregate(
+        total=Count("pk"),
+        last=Max("changed_at"),
+        **{state: Count("pk", filter=Q(state=state)) for state in BedState.values},
+    )
+    last = totals["last"]
+    version = f"{totals['total']}-{last.timestamp() if last else 0}"
+    return {state: totals[state] for state in BedState.values}, totals["total"], version
+
+
+def ward_board(*, user: User, clinic: Clinic, ward: Ward | None = None, kind: str = "", state: str = "") -> Board:
+    """Every bed of the scope with its patient: three queries whatever the number of beds."""
+    scope = board_scope(user=user, clinic=clinic, ward=ward, kind=kind)
+    counts, total, version = board_summary(scope)
+    shown = scope.filter(state=state) if state else scope
+    open_stays = (
+        BedStay.objects.filter(ended_at__isnull=True)
+        .select_related("admission__patient")
+        .only(
+            "bed_id",
+            "started_at",
+            "admission__admitted_at",
+            "admission__risk",
+            "admission__priority",
+            *BOARD_PATIENT_FIELDS,
+        )
+    )
+    beds = (
+        shown.select_related("room__ward", "reserved_for__patient")
+        .prefetch_related(Prefetch("stays", queryset=open_stays, to_attr="open_stays"))
+        .order_by("room__ward__code", "room__code", "code")
+    )
+    now = timezone.now()
+    today = timezone.localdate(now, clinic.zone)
+    tiles = [
+        BoardTile(bed=bed, stay=next(iter(bed.open_stays), None), now=now, today=today)  # type: ignore[attr-defined]
+        for bed in beds
+    ]
+    return Board(tiles=tiles, counts=counts, total=total, version=version, today=today)
+
+
+# Suggestions ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    bed: Bed
+    reasons: list[str]
+
+
+def free_beds_for(admission: Admission, now: datetime) -> Q:
+    return (
+        Q(state=BedState.AVAILABLE)
+        | Q(state=BedState.RESERVED, reserved_for=admission)
+        | Q(state=BedState.RESERVED, reserved_until__lte=now)
+    )
+
+
+def bed_suggestions(
+    admission: Admission,
+    *,
+    user: User,
+    ward_kind: str | None = None,
+    near_clinic: Clinic | None = None,
+    near_floor: Floor | None = None,
+    limit: int = 10,
+) -> list[Suggestion]:
+    """The free beds that meet the hard rules, best first, each with why it is suggested.
+
+    Hard rules: the kind of ward (``ward_kind``, the admission's by default; "" for any), isolation,
+    equipment and the room's sex. Preferences, in this order: a bed reserved for this patient, the
+    same clinic, the same floor, fewer occupied beds in the room. One query.
+    """
+    now = timezone.now()
+    clinic = near_clinic or admission.clinic
+    floor = near_floor if near_floor is not None else admission.origin_floor
+    kind = admission.ward_kind if ward_kind is None else ward_kind
+    occupied_in_room = (
+        Bed.objects.filter(room=OuterRef("room"), state=BedState.OCCUPIED)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    beds_in_room = (
+        Bed.objects.filter(room=OuterRef("room"), retired_at__isnull=True)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    beds = (
+        Bed.objects.filter(
+            free_beds_for(admission, now),
+            fits_q(
+                patient_sex=admission.patient.sex,
+                needs_isolation=admission.needs_isolation,
+                equipment=admission.equipment,
+                ward_kind=kind,
+            ),
+            retired_at__isnull=True,
+            room__ward__is_active=True,
+            room__ward__clinic__in=clinics_for_user(user),
+        )
+        .annotate(
+            reserved_here=Case(
+                When(reserved_for=admission, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+            same_clinic=Case(
+                When(room__ward__clinic=clinic, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+            same_floor=Case(When(room__ward__floor=floor, then=Value(1)), default=Value(0), output_field=IntegerField())
+            if floor is not None
+            else Value(0, output_field=IntegerField()),
+            room_occupied=Coalesce(Subquery(occupied_in_room, output_field=IntegerField()), 0),
+            room_beds=Coalesce(Subquery(beds_in_room, output_field=IntegerField()), 0),
+        )
+        .select_related("room__ward__clinic", "room__ward__floor")
+        .order_by(
+            "-reserved_here",
+            "-same_clinic",
+            "-same_floor",
+            "room_occupied",
+            "room__ward__clinic__name",
+            "room__ward__code",
+            "room__code",
+            "code",
+        )[:limit]
+    )
+    return [Suggestion(bed=bed, reasons=_reasons(bed, admission, kind)) for bed in beds]
+
+
+def _reasons(bed: Bed, admission: Admission, kind: str) -> list[str]:
+    """Why a bed is suggested, in the order of the rules and preferences."""
+    ward = bed.room.ward
+    reasons = []
+    if bed.reserved_here:  # type: ignore[attr-defined]
+        reasons.append(_("Reserved for this patient"))
+    if kind:
+        reasons.append(_("%(kind)s, as asked") % {"kind": ward.get_kind_display()})
+    if admission.needs_isolation:
+        reasons.append(_("Can isolate"))
+    if admission.equipment:
+        reasons.append(_("Has the equipment asked for"))
+    if bed.room.sex != "any":
+        reasons.append(bed.room.get_sex_display())
+    if bed.same_clinic:  # type: ignore[attr-defined]
+        reasons.append(_("Same clinic"))
+    else:
+        reasons.append(_("Another clinic: %(clinic)s") % {"clinic": ward.clinic.name})
+    if bed.same_floor:  # type: ignore[attr-defined]
+        reasons.append(_("Same floor (%(floor)s)") % {"floor": ward.floor.name})
+    occupied, size = bed.room_occupied, bed.room_beds  # type: ignore[attr-defined]
+    if occupied == 0:
+        reasons.append(_("Empty room"))
+    else:
+        reasons.append(
+            ngettext(
+                "%(occupied)d of %(size)d beds in the room occupied",
+                "%(occupied)d of %(size)d beds in the room occupied",
+                size,
+            )
+            % {"occupied": occupied, "size": size}
+        )
+    return reasons
+
+
+# Requests, admissions and histories ----------------------------------------------------------------
+
+
+def open_requests(*, user: User, clinic: Clinic | None = None) -> list[Admission]:
+    """Requests waiting for a bed, most urgent first, then oldest: one query."""
+    requests = Admission.objects.filter(
+        status=AdmissionStatus.REQUESTED, clinic__in=clinics_for_user(user)
+    ).select_related("patient", "clinic", "requested_by")
+    if clinic is not None:
+        requests = requests.filter(clinic=clinic)
+    urgency = Case(
+        *(When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANK.items()),
+        default=Value(9),
+        output_field=IntegerField(),
+    )
+    return list(requests.order_by(urgency, "requested_at")[:200])
+
+
+def admission_stays(admission: Admission) -> list[BedStay]:
+    return list(
+        admission.stays.select_related("bed__room__ward__clinic", "started_by", "ended_by").order_by("started_at")
+    )
+
+
+def bed_history(bed: Bed, *, limit: int = 50) -> tuple[list[BedEvent], list[BedStay]]:
+    """The bed's steps (newest first) and its stays, with their patients: two queries."""
+    events = list(bed.events.select_related("by", "admission__patient").order_by("-at", "-pk")[:limit])
+    stays = list(
+        bed.stays.select_related("admission__patient", "started_by", "ended_by").order_by("-started_at")[:limit]
+    )
+    return events, stays
+
+
+def patient_admissions(patient: Patient, *, limit: int = 20) -> list[Admission]:
+    """A patient's admissions, newest first, each with its stays and beds: two queries."""
+    stays = BedStay.objects.select_related("bed__room__ward__clinic").order_by("started_at")
+    return list(
+        Admission.objects.filter(patient=patient)
+        .select_related("clinic", "requested_by", "admitted_by", "discharged_by")
+        .prefetch_related(Prefetch("stays", queryset=stays, to_attr="stay_list"))
+        .order_by("-requested_at")[:limit]
+    )
+
+
+def patient_open_admission(patient: Patient) -> Admission | None:
+    return Admission.objects.filter(patient=patient, status__in=OPEN_ADMISSION).first()

@@ -1,0 +1,496 @@
+"""Writes of the beds app: admission requests, reservations, admit, transfer, discharge, cleaning, blocks.
+
+Every function is atomic and takes its rows' locks in one order: the admission first, then beds by
+primary key. The database constraints (one stay per bed at a time, one open admission per patient,
+one open stay per admission) still hold if a lock were ever missed; their violations come back as
+the same clear message as a lost race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from beds.models import (
+    Admission,
+    AdmissionSource,
+    AdmissionStatus,
+    Bed,
+    BedBlock,
+    BedEvent,
+    BedState,
+    BedStay,
+    DischargeKind,
+    Priority,
+    StayEnd,
+)
+from beds.rules import fit_problems
+from clinic.models import Clinic, Floor
+from patients.models import Patient, PatientStatus
+from patients.services import patient_set_status
+from staff.models import User
+
+MAX_RESERVATION = timedelta(hours=24)
+# The stations' clocks and the server's differ a little; a time further ahead than this is a mistake.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def _bed_taken() -> ValidationError:
+    return ValidationError(_("This bed was just taken by another patient. Choose another bed."), code="bed_taken")
+
+
+def _already_open() -> ValidationError:
+    return ValidationError(_("This patient already has an open admission or admission request."), code="admission_open")
+
+
+def _lock_admission(admission: Admission) -> Admission:
+    return Admission.objects.select_for_update(of=("self",)).select_related("patient").get(pk=admission.pk)
+
+
+def _lock_beds(pks: Iterable[int]) -> dict[int, Bed]:
+    """Lock beds in primary-key order (the fixed order every service uses)."""
+    beds = (
+        Bed.objects.select_for_update(of=("self",))
+        .select_related("room__ward__clinic", "room__ward__floor")
+        .filter(pk__in=set(pks))
+        .order_by("pk")
+    )
+    return {bed.pk: bed for bed in beds}
+
+
+def _lock_bed_in_service(bed: Bed) -> Bed:
+    """Lock one bed for a ward step (clean, block, unblock, release); a retired bed takes none."""
+    locked = _lock_beds([bed.pk])[bed.pk]
+    if locked.retired_at is not None:
+        raise ValidationError(_("This bed is out of service."), code="bed_retired")
+    return locked
+
+
+def _set_state(
+    bed: Bed,
+    state: str,
+    *,
+    kind: str,
+    by: User | None,
+    at: datetime,
+    admission: Admission | None = None,
+    note: str = "",
+    extra_fields: Sequence[str] = (),
+) -> None:
+    """Move a locked bed to ``state`` and write the step into its history."""
+    BedEvent.objects.create(
+        bed=bed, kind=kind, from_state=bed.state, to_state=state, admission=admission, note=note[:200], at=at, by=by
+    )
+    bed.state = state
+    bed.changed_at = timezone.now()
+    bed.save(update_fields=["state", "changed_at", *extra_fields])
+
+
+def _still_held(beds: dict[int, Bed], held: Iterable[int], admission: Admission) -> list[Bed]:
+    """The beds of ``held`` still reserved for ``admission`` once locked.
+
+    ``held`` was read before the lock: meanwhile a hold may have run out and another patient taken the bed.
+    """
+    return [beds[pk] for pk in held if beds[pk].reserved_for_id == admission.pk]
+
+
+def _require_past(at: datetime) -> None:
+    if at > timezone.now() + CLOCK_TOLERANCE:
+        raise ValidationError({"at": _("A time in the future cannot be recorded.")})
+
+
+def _reservation_live(bed: Bed, now: datetime) -> bool:
+    return bed.state == BedState.RESERVED and bed.reserved_until is not None and bed.reserved_until > now
+
+
+def _require_free_for(bed: Bed, admission: Admission, now: datetime) -> None:
+    """The bed may take ``admission``: free, reserved for it, or its reservation has run out."""
+    if bed.retired_at is not None or not bed.room.ward.is_active:
+        raise ValidationError(_("This bed is out of service."), code="bed_retired")
+    if bed.state == BedState.AVAILABLE:
+        return
+    if bed.state == BedState.RESERVED and (bed.reserved_for_id == admission.pk or not _reservation_live(bed, now)):
+        return
+    if bed.state == BedState.OCCUPIED:
+        raise _bed_taken()
+    if bed.state == BedState.RESERVED:
+        raise ValidationError(_("This bed is reserved for another patient."), code="bed_reserved")
+    raise ValidationError(
+        _("This bed is %(state)s and cannot take a patient.") % {"state": bed.get_state_display().lower()},
+        code="bed_not_free",
+    )
+
+
+def _clear_reservation(bed: Bed, *, kind: str, by: User | None, at: datetime, state: str) -> None:
+    admission = bed.reserved_for
+    bed.reserved_for = None
+    bed.reserved_until = None
+    _set_state(
+        bed, state, kind=kind, by=by, at=at, admission=admission, extra_fields=["reserved_for", "reserved_until"]
+    )
+
+
+def _open_stay(bed: Bed, admission: Admission, *, by: User | None, at: datetime) -> BedStay:
+    stay = BedStay(admission=admission, bed=bed, started_at=at, started_by=by)
+    try:
+        with transaction.atomic():
+            stay.save()
+    except IntegrityError as error:
+        if "bed_stay_no_overlap" in str(error):
+            raise _bed_taken() from error
+        if "bed_stay_one_open_per_admission" in str(error):
+            raise ValidationError(_("This patient is already in a bed."), code="already_in_bed") from error
+        raise
+    return stay
+
+
+def _move_patient_status(patient: Patient, status: str, *, by: User | None, reason: str) -> None:
+    if patient.status != status:
+        patient_set_status(patient=patient, status=status, by=by, reason=reason)
+
+
+@transaction.atomic
+def admission_request(
+    *,
+    patient: Patient,
+    clinic: Clinic,
+    by: User | None,
+    source: str = AdmissionSource.DOCTOR,
+    ward_kind: str,
+    needs_isolation: bool = False,
+    equipment: Iterable[str] = (),
+    priority: str = Priority.ROUTINE,
+    risk: str = "",
+    reason: str = "",
+    origin_floor: Floor | None = None,
+    at: datetime | None = None,
+) -> Admission:
+    """Ask for a bed: what is needed, how urgently, and where the patient is now."""
+    admission = Admission(
+        patient=patient,
+        clinic=clinic,
+        source=source,
+        ward_kind=ward_kind,
+        needs_isolation=needs_isolation,
+        equipment=sorted(set(equipment)),
+        priority=priority,
+        risk=risk,
+        reason=reason.strip(),
+        origin_floor=origin_floor,
+        requested_at=at or timezone.now(),
+        requested_by=by,
+    )
+    admission.full_clean(exclude=["requested_by", "admitted_by", "discharged_by"])
+    if origin_floor is not None and origin_floor.clinic_id != clinic.pk:
+        raise ValidationError({"origin_floor": _("The floor belongs to another clinic.")})
+    try:
+        with transaction.atomic():
+            admission.save()
+    except IntegrityError as error:
+        if "admission_one_open_per_patient" in str(error):
+            raise _already_open() from error
+        raise
+    return admission
+
+
+@transaction.atomic
+def admission_cancel(*, admission: Admission, by: User | None, reason: str) -> Admission:
+    """Withdraw a request that has not become an admission; its reserved bed is freed."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the request is cancelled.")})
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("Keep the reason under 200 characters.")})
+    locked = _lock_admission(admission)
+    if locked.status != AdmissionStatus.REQUESTED:
+        raise ValidationError(_("Only a request that is still waiting for a bed can be cancelled."))
+    now = timezone.now()
+    held = list(Bed.objects.filter(reserved_for=locked).values_list("pk", flat=True))
+    for bed in _still_held(_lock_beds(held), held, locked):
+        _clear_reservation(bed, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=now, state=BedState.AVAILABLE)
+    locked.status = AdmissionStatus.CANCELLED
+    locked.cancelled_reason = reason[:200]
+    locked.save(update_fields=["status", "cancelled_reason"])
+    return locked
+
+
+@transaction.atomic
+def bed_reserve(*, bed: Bed, admission: Admission, until: datetime, by: User | None) -> Bed:
+    """Hold a free bed for an incoming patient until ``until``; an earlier hold of theirs is released."""
+    now = timezone.now()
+    if until <= now:
+        raise ValidationError({"until": _("The reservation must end in the future.")})
+    if until > now + MAX_RESERVATION:
+        raise ValidationError({"until": _("A bed can be reserved for 24 hours at most.")})
+    locked_admission = _lock_admission(admission)
+    if locked_admission.status != AdmissionStatus.REQUESTED:
+        raise ValidationError(_("Only a patient waiting for a bed can have one reserved."))
+    held = list(Bed.objects.filter(reserved_for=locked_admission).exclude(pk=bed.pk).values_list("pk", flat=True))
+    beds = _lock_beds([bed.pk, *held])
+    target = beds[bed.pk]
+    _require_free_for(target, locked_admission, now)
+    problems = _problems(target, locked_admission)
+    if problems:
+        raise ValidationError(problems)
+    for held_bed in _still_held(beds, held, locked_admission):
+        _clear_reservation(held_bed, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=now, state=BedState.AVAILABLE)
+    target.reserved_for = locked_admission
+    target.reserved_until = until
+    _set_state(
+        target,
+        BedState.RESERVED,
+        kind=BedEvent.Kind.RESERVED,
+        by=by,
+        at=now,
+        admission=locked_admission,
+        extra_fields=["reserved_for", "reserved_until"],
+    )
+    return target
+
+
+@transaction.atomic
+def bed_release(*, bed: Bed, by: User | None) -> Bed:
+    """Give a reserved bed back to the free beds."""
+    locked = _lock_bed_in_service(bed)
+    if locked.state != BedState.RESERVED:
+        raise ValidationError(_("This bed is not reserved."))
+    _clear_reservation(
+        locked, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=timezone.now(), state=BedState.AVAILABLE
+    )
+    return locked
+
+
+def reservations_expire(*, now: datetime | None = None) -> int:
+    """Free the beds whose reservation has run out; beds another station holds are left for next time."""
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        beds = (
+            Bed.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("reserved_for")
+            .filter(state=BedState.RESERVED, reserved_until__lte=now)
+            .order_by("pk")
+        )
+        for bed in beds:
+            _clear_reservation(bed, kind=BedEvent.Kind.RESERVATION_EXPIRED, by=None, at=now, state=BedState.AVAILABLE)
+            expired += 1
+    return expired
+
+
+def _problems(bed: Bed, admission: Admission, *, ward_kind: str | None = None) -> list[str]:
+    return fit_problems(
+        bed,
+        patient_sex=admission.patient.sex,
+        needs_isolation=admission.needs_isolation,
+        equipment=admission.equipment,
+        ward_kind=admission.ward_kind if ward_kind is None else ward_kind,
+    )
+
+
+@transaction.atomic
+def admission_admit(*, admission: Admission, bed: Bed, by: User | None, at: datetime | None = None) -> BedStay:
+    """Put a requested admission into ``bed``: the stay opens, the bed is occupied, the patient admitted."""
+    at = at or timezone.now()
+    _require_past(at)
+    locked = _lock_admission(admission)
+    if locked.status == AdmissionStatus.ADMITTED:
+        raise ValidationError(_("This patient has just been admitted to another bed."), code="already_admitted")
+    if locked.status != AdmissionStatus.REQUESTED:
+        raise ValidationError(
+            _("This admission is %(status)s.") % {"status": locked.get_status_display().lower()}, code="closed"
+        )
+    held = list(Bed.objects.filter(reserved_for=locked).exclude(pk=bed.pk).values_list("pk", flat=True))
+    beds = _lock_beds([bed.pk, *held])
+    target = beds[bed.pk]
+    _require_free_for(target, locked, timezone.now())
+    problems = _problems(target, locked)
+    if problems:
+        raise ValidationError(problems)
+    for held_bed in _still_held(beds, held, locked):
+        _clear_reservation(held_bed, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=at, state=BedState.AVAILABLE)
+    stay = _open_stay(target, locked, by=by, at=at)
+    target.reserved_for = None
+    target.reserved_until = None
+    _set_state(
+        target,
+        BedState.OCCUPIED,
+        kind=BedEvent.Kind.ADMITTED,
+        by=by,
+        at=at,
+        admission=locked,
+        extra_fields=["reserved_for", "reserved_until"],
+    )
+    locked.status = AdmissionStatus.ADMITTED
+    locked.admitted_at = at
+    locked.admitted_by = by
+    locked.clinic = target.room.ward.clinic
+    locked.save(update_fields=["status", "admitted_at", "admitted_by", "clinic"])
+    _move_patient_status(locked.patient, PatientStatus.ADMITTED, by=by, reason=_("Admitted to bed %s") % target.code)
+    return stay
+
+
+def current_stay(admission: Admission) -> BedStay | None:
+    return BedStay.objects.filter(admission=admission, ended_at__isnull=True).select_related("bed").first()
+
+
+def _close_current_stay(admission: Admission, *, by: User | None, at: datetime, reason: str) -> BedStay:
+    stay = BedStay.objects.select_for_update(of=("self",)).filter(admission=admission, ended_at__isnull=True).first()
+    if stay is None:
+        raise ValidationError(_("This admission has no bed to leave."))
+    if at <= stay.started_at:
+        raise ValidationError(_("The time must be after the patient came to the bed."))
+    stay.ended_at = at
+    stay.ended_by = by
+    stay.end_reason = reason
+    stay.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    return stay
+
+
+@transaction.atomic
+def admission_transfer(
+    *, admission: Admission, bed: Bed, by: User | None, note: str = "", at: datetime | None = None
+) -> BedStay:
+    """Move an admitted patient to another bed, in the same ward or another ward or clinic.
+
+    The kind of ward follows the new bed (a move to the ICU is a transfer); isolation, equipment and the
+    room's sex stay hard rules. The bed left goes to cleaning.
+    """
+    at = at or timezone.now()
+    _require_past(at)
+    locked = _lock_admission(admission)
+    if locked.status != AdmissionStatus.ADMITTED:
+        raise ValidationError(_("Only an admitted patient can be transferred."), code="not_admitted")
+    leaving = current_stay(locked)
+    if leaving is None:
+        raise ValidationError(_("This admission has no bed to leave."))
+    if leaving.bed_id == bed.pk:
+        raise ValidationError(_("The patient is already in this bed."))
+    beds = _lock_beds([bed.pk, leaving.bed_id])
+    target, old_bed = beds[bed.pk], beds[leaving.bed_id]
+    _require_free_for(target, locked, timezone.now())
+    problems = _problems(target, locked, ward_kind="")
+    if problems:
+        raise ValidationError(problems)
+    _close_current_stay(locked, by=by, at=at, reason=StayEnd.TRANSFER)
+    _set_state(
+        old_bed,
+        BedState.CLEANING,
+        kind=BedEvent.Kind.TRANSFERRED_OUT,
+        by=by,
+        at=at,
+        admission=locked,
+        note=_("To bed %(bed)s") % {"bed": f"{target.room.ward.code} {target.code}"},
+    )
+    stay = _open_stay(target, locked, by=by, at=at)
+    target.reserved_for = None
+    target.reserved_until = None
+    _set_state(
+        target,
+        BedState.OCCUPIED,
+        kind=BedEvent.Kind.TRANSFERRED_IN,
+        by=by,
+        at=at,
+        admission=locked,
+        note=note or _("From bed %(bed)s") % {"bed": f"{old_bed.room.ward.code} {old_bed.code}"},
+        extra_fields=["reserved_for", "reserved_until"],
+    )
+    locked.ward_kind = target.room.ward.kind
+    locked.clinic = target.room.ward.clinic
+    locked.save(update_fields=["ward_kind", "clinic"])
+    return stay
+
+
+@transaction.atomic
+def admission_discharge(
+    *, admission: Admission, kind: str, by: User | None, notes: str = "", at: datetime | None = None
+) -> Admission:
+    """End an admission (home, transfer out, death, against advice); the bed goes to cleaning."""
+    if kind not in DischargeKind.values:
+        raise ValidationError({"kind": _("Choose how the patient leaves.")})
+    at = at or timezone.now()
+    if at > timezone.now() + CLOCK_TOLERANCE:
+        raise ValidationError({"at": _("A discharge cannot be recorded in the future.")})
+    locked = _lock_admission(admission)
+    if locked.status != AdmissionStatus.ADMITTED:
+        raise ValidationError(_("Only an admitted patient can be discharged."), code="not_admitted")
+    leaving = current_stay(locked)
+    if leaving is None:
+        raise ValidationError(_("This admission has no bed to leave."))
+    bed = _lock_beds([leaving.bed_id])[leaving.bed_id]
+    _close_current_stay(locked, by=by, at=at, reason=StayEnd.DISCHARGE)
+    _set_state(
+        bed,
+        BedState.CLEANING,
+        kind=BedEvent.Kind.DISCHARGED,
+        by=by,
+        at=at,
+        admission=locked,
+        note=str(DischargeKind(kind).label),
+    )
+    locked.status = AdmissionStatus.DISCHARGED
+    locked.discharged_at = at
+    locked.discharged_by = by
+    locked.discharge_kind = kind
+    locked.discharge_notes = notes.strip()
+    locked.save(update_fields=["status", "discharged_at", "discharged_by", "discharge_kind", "discharge_notes"])
+    _move_patient_status(
+        locked.patient, PatientStatus.OUTPATIENT, by=by, reason=_("Discharged: %s") % DischargeKind(kind).label
+    )
+    return locked
+
+
+@transaction.atomic
+def bed_mark_clean(*, bed: Bed, by: User | None, at: datetime | None = None) -> Bed:
+    """Housekeeping is done: the bed is available again."""
+    locked = _lock_bed_in_service(bed)
+    if locked.state != BedState.CLEANING:
+        raise ValidationError(_("Only a bed waiting for cleaning can be marked clean."), code="not_cleaning")
+    _set_state(locked, BedState.AVAILABLE, kind=BedEvent.Kind.CLEANED, by=by, at=at or timezone.now())
+    return locked
+
+
+@transaction.atomic
+def bed_block(*, bed: Bed, reason: str, by: User | None, at: datetime | None = None) -> Bed:
+    """Take a free bed out of service (maintenance); it stops counting among the available beds."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the bed is blocked.")})
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("Keep the reason under 200 characters.")})
+    at = at or timezone.now()
+    locked = _lock_bed_in_service(bed)
+    if locked.state not in (BedState.AVAILABLE, BedState.CLEANING):
+        raise ValidationError(
+            _("Only a free bed can be blocked; this one is %(state)s.") % {"state": locked.get_state_display().lower()},
+            code="not_free",
+        )
+    if BedBlock.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at), bed=locked).exists():
+        raise ValidationError({"at": _("The bed was already blocked at that time.")})
+    BedBlock.objects.create(bed=locked, reason=reason, started_at=at, started_by=by)
+    locked.blocked_reason = reason
+    _set_state(
+        locked, BedState.BLOCKED, kind=BedEvent.Kind.BLOCKED, by=by, at=at, note=reason, extra_fields=["blocked_reason"]
+    )
+    return locked
+
+
+@transaction.atomic
+def bed_unblock(*, bed: Bed, by: User | None, at: datetime | None = None) -> Bed:
+    """Put a blocked bed back into service; its block ends at ``at``."""
+    at = at or timezone.now()
+    locked = _lock_bed_in_service(bed)
+    if locked.state != BedState.BLOCKED:
+        raise ValidationError(_("This bed is not blocked."), code="not_blocked")
+    blocks = BedBlock.objects.filter(bed=locked, ended_at__isnull=True)
+    if blocks.filter(started_at__gte=at).exists():
+        raise ValidationError({"at": _("The bed cannot be unblocked before it was blocked.")})
+    blocks.update(ended_at=at, ended_by=by)
+    locked.blocked_reason = ""
+    _set_state(locked, BedState.AVAILABLE, kind=BedEvent.Kind.UNBLOCKED, by=by, at=at, extra_fields=["blocked_reason"])
+    return locked
