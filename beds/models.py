@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clinic.crypto import EncryptedTextField
@@ -201,7 +202,7 @@ class Bed(models.Model):
 
 class AdmissionStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
-    ADMITTED = "admitted", _("Admitted")
+    ADMITTED = "admitted", pgettext_lazy("admission status", "Admitted")
     DISCHARGED = "discharged", _("Discharged")
     CANCELLED = "cancelled", _("Cancelled")
 
@@ -218,7 +219,7 @@ class AdmissionSource(models.TextChoices):
 class Priority(models.TextChoices):
     ROUTINE = "routine", _("Routine")
     URGENT = "urgent", _("Urgent")
-    EMERGENCY = "emergency", _("Emergency")
+    EMERGENCY = "emergency", pgettext_lazy("admission priority", "Emergency")
 
 
 PRIORITY_RANK = {Priority.EMERGENCY: 0, Priority.URGENT: 1, Priority.ROUTINE: 2}

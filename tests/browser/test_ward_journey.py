@@ -44,9 +44,21 @@ def test_a_nurse_admits_transfers_and_discharges_while_the_board_follows(new_pag
     BedFactory(room=WardRoomFactory(ward=ward, code="203"), code="203-A")
     UserFactory(username="enf.ana", role=roles.WARD_NURSE, clinics=[clinic])
     UserFactory(username="enf.bia", role=roles.WARD_NURSE, clinics=[clinic])
-    doctor = UserFactory(role=roles.DOCTOR, clinics=[clinic])
-    patient = make_patient(full_name="Carlos Souza", social_name="", sex="M", by=doctor)
-    make_request(patient=patient, clinic=clinic, by=doctor, origin_floor=floor, priority="urgent", risk="orange")
+    UserFactory(username="dr.rui", role=roles.DOCTOR, clinics=[clinic])
+    patient = make_patient(full_name="Carlos Souza", social_name="", sex="M")
+
+    # The doctor asks for a bed from the patient's chart.
+    doctor = new_page(locale="en")
+    _sign_in(doctor, "dr.rui")
+    doctor.goto(f"/patients/{patient.pk}/")
+    doctor.get_by_test_id("request-admission").click()
+    doctor.locator("#id_origin_floor").select_option(label=str(floor))
+    doctor.locator("#id_ward_kind").select_option(label="General ward")
+    doctor.locator("#id_priority").select_option(label="Urgent")
+    doctor.locator("#id_risk").select_option(label="Orange (very urgent)")
+    doctor.fill("#id_reason", "Community-acquired pneumonia, needs IV antibiotics")
+    doctor.get_by_role("button", name="Request a bed").click()
+    expect(doctor.get_by_test_id("admission-status")).to_have_text("Requested")
 
     # A colleague at another station keeps the board open.
     watcher = new_page()
