@@ -287,6 +287,15 @@ class Admission(models.Model):
     discharge_kind = models.CharField(_("discharge"), max_length=16, choices=DischargeKind.choices, blank=True)
     discharge_notes = EncryptedTextField(_("discharge notes"), blank=True)
     cancelled_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -22,12 +22,13 @@ from beds.models import (
     BedEvent,
     BedState,
     BedStay,
+    RoomSex,
     Ward,
 )
 from beds.rules import fits_q
 from clinic.models import Clinic, Floor
 from clinic.selectors import clinics_for_user
-from patients.models import Patient
+from patients.models import Patient, RiskColour
 from staff.models import User
 
 # The patient fields the board shows: nothing encrypted is read (and decrypted) for a bed tile.
@@ -39,6 +40,19 @@ BOARD_ADMISSION_FIELDS = ["admission__admitted_at", "admission__risk", "admissio
 def _require(user: User, permission: str) -> None:
     if not user.has_perm(permission):
         raise PermissionDenied
+
+
+def visible_clinic_ids(user: User) -> list[int]:
+    """The ids of the user's clinics, as a list: a filter on a short list of ids is planned in a
+    fraction of the time of the equivalent subquery through the user's clinics (measured at 1m).
+
+    Kept on the user object, like Django keeps its permissions there: one query per request.
+    """
+    cached: list[int] | None = getattr(user, "_visible_clinic_ids", None)
+    if cached is None:
+        cached = list(clinics_for_user(user).values_list("pk", flat=True))
+        user._visible_clinic_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def wards_for_user(user: User) -> QuerySet[Ward]:
@@ -59,7 +73,7 @@ def bed_for_user(user: User, pk: int) -> Bed:
     try:
         return (
             Bed.objects.select_related("room__ward__clinic", "room__ward__floor", "reserved_for__patient")
-            .filter(room__ward__clinic__in=clinics_for_user(user))
+            .filter(room__ward__clinic_id__in=visible_clinic_ids(user))
             .get(pk=pk)
         )
     except Bed.DoesNotExist as error:
@@ -72,7 +86,7 @@ def admission_for_user(user: User, pk: int) -> Admission:
     try:
         return (
             Admission.objects.select_related("patient", "clinic", "origin_floor", "requested_by", "admitted_by")
-            .filter(clinic__in=clinics_for_user(user))
+            .filter(clinic_id__in=visible_clinic_ids(user))
             .get(pk=pk)
         )
     except Admission.DoesNotExist as error:
@@ -82,12 +96,33 @@ def admission_for_user(user: User, pk: int) -> Admission:
 # The ward board -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Labels:
+    state: dict[str, str]
+    sex: dict[str, str]
+    risk: dict[str, str]
+
+
 @dataclass
 class BoardTile:
     bed: Bed
     stay: BedStay | None
     now: datetime
     today: date
+    labels: Labels
+
+    @property
+    def state_label(self) -> str:
+        return self.labels.state.get(self.bed.state, self.bed.state)
+
+    @property
+    def room_sex_label(self) -> str:
+        return self.labels.sex.get(self.bed.room.sex, "")
+
+    @property
+    def risk_label(self) -> str:
+        admission = self.admission
+        return self.labels.risk.get(admission.risk, "") if admission else ""
 
     @property
     def patient(self) -> Patient | None:
@@ -118,13 +153,13 @@ class Board:
 
 
 def board_scope(*, user: User, clinic: Clinic, ward: Ward | None = None, kind: str = "") -> QuerySet[Bed]:
-    """The beds in service of a clinic (or one of its wards), optionally of one kind of ward."""
-    beds = Bed.objects.filter(
-        room__ward__clinic=clinic,
-        room__ward__is_active=True,
-        retired_at__isnull=True,
-        room__ward__clinic__in=clinics_for_user(user),
-    )
+    """The beds in service of a clinic (or one of its wards), optionally of one kind of ward.
+
+    A clinic that is not one of the user's has no beds for them.
+    """
+    beds = Bed.objects.filter(room__ward__clinic=clinic, room__ward__is_active=True, retired_at__isnull=True)
+    if clinic.pk not in visible_clinic_ids(user):
+        beds = beds.none()
     if ward is not None:
         beds = beds.filter(room__ward=ward)
     if kind:
@@ -144,10 +179,19 @@ def board_summary(beds: QuerySet[Bed]) -> tuple[dict[str, int], int, str]:
     return {state: totals[state] for state in BedState.values}, totals["total"], version
 
 
-def ward_board(*, user: User, clinic: Clinic, ward: Ward | None = None, kind: str = "", state: str = "") -> Board:
-    """Every bed of the scope with its patient: three queries whatever the number of beds."""
+def ward_board(
+    *,
+    user: User,
+    clinic: Clinic,
+    ward: Ward | None = None,
+    kind: str = "",
+    state: str = "",
+    summary: tuple[dict[str, int], int, str] | None = None,
+) -> Board:
+    """Every bed of the scope with its patient: four queries whatever the number of beds (three when
+    the caller already has the ``board_summary``)."""
     scope = board_scope(user=user, clinic=clinic, ward=ward, kind=kind)
-    counts, total, version = board_summary(scope)
+    counts, total, version = summary or board_summary(scope)
     shown = scope.filter(state=state) if state else scope
     open_stays = (
         BedStay.objects.filter(ended_at__isnull=True)
@@ -168,8 +212,14 @@ def ward_board(*, user: User, clinic: Clinic, ward: Ward | None = None, kind: st
     )
     now = timezone.now()
     today = timezone.localdate(now, clinic.zone)
+    # Labels translated once per board, not once per tile (a 240-bed clinic has 240 tiles).
+    labels = Labels(
+        state={key: str(label) for key, label in BedState.choices},
+        sex={key: str(label) for key, label in RoomSex.choices},
+        risk={key: str(label) for key, label in RiskColour.choices},
+    )
     tiles = [
-        BoardTile(bed=bed, stay=next(iter(bed.open_stays), None), now=now, today=today)  # type: ignore[attr-defined]
+        BoardTile(bed=bed, stay=next(iter(bed.open_stays), None), now=now, today=today, labels=labels)  # type: ignore[attr-defined]
         for bed in beds
     ]
     return Board(tiles=tiles, counts=counts, total=total, version=version, today=today)
@@ -236,7 +286,7 @@ def bed_suggestions(
             ),
             retired_at__isnull=True,
             room__ward__is_active=True,
-            room__ward__clinic__in=clinics_for_user(user),
+            room__ward__clinic_id__in=visible_clinic_ids(user),
         )
         .annotate(
             reserved_here=Case(
@@ -304,13 +354,31 @@ def _reasons(bed: Bed, admission: Admission, kind: str) -> list[str]:
 # Requests, admissions and histories ----------------------------------------------------------------
 
 
+def _open_requests(*, user: User, clinic: Clinic | None) -> QuerySet[Admission]:
+    requests = Admission.objects.filter(status=AdmissionStatus.REQUESTED, clinic_id__in=visible_clinic_ids(user))
+    return requests.filter(clinic=clinic) if clinic is not None else requests
+
+
+def open_request_ids(*, user: User, clinic: Clinic | None = None) -> list[int]:
+    """What tells an open board that the requests waiting changed (an index-only read)."""
+    return list(_open_requests(user=user, clinic=clinic).order_by("pk").values_list("pk", flat=True)[:200])
+
+
+# What a list of requests shows; the encrypted clinical text and the patient's contacts stay unread.
+REQUEST_LIST_FIELDS = [
+    *("patient__full_name", "patient__social_name", "clinic__name", "clinic__code", "clinic__time_zone"),
+    *("requested_by__first_name", "requested_by__last_name", "requested_by__username"),
+    *("status", "priority", "risk", "ward_kind", "needs_isolation", "equipment", "requested_at", "source"),
+]
+
+
 def open_requests(*, user: User, clinic: Clinic | None = None) -> list[Admission]:
     """Requests waiting for a bed, most urgent first, then oldest: one query."""
-    requests = Admission.objects.filter(
-        status=AdmissionStatus.REQUESTED, clinic__in=clinics_for_user(user)
-    ).select_related("patient", "clinic", "requested_by")
-    if clinic is not None:
-        requests = requests.filter(clinic=clinic)
+    requests = (
+        _open_requests(user=user, clinic=clinic)
+        .select_related("patient", "clinic", "requested_by")
+        .only(*REQUEST_LIST_FIELDS)
+    )
     urgency = Case(
         *(When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANK.items()),
         default=Value(9),

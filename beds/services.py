@@ -150,9 +150,9 @@ def _open_stay(bed: Bed, admission: Admission, *, by: User | None, at: datetime)
     return stay
 
 
-def _move_patient_status(patient: Patient, status: str, *, by: User | None, reason: str) -> None:
+def _move_patient_status(patient: Patient, status: str, *, by: User | None, reason: str, at: datetime) -> None:
     if patient.status != status:
-        patient_set_status(patient=patient, status=status, by=by, reason=reason)
+        patient_set_status(patient=patient, status=status, by=by, reason=reason, at=at)
 
 
 @transaction.atomic
@@ -200,13 +200,15 @@ def admission_request(
 
 
 @transaction.atomic
-def admission_cancel(*, admission: Admission, by: User | None, reason: str) -> Admission:
+def admission_cancel(*, admission: Admission, by: User | None, reason: str, at: datetime | None = None) -> Admission:
     """Withdraw a request that has not become an admission; its reserved bed is freed."""
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the request is cancelled.")})
     if len(reason) > 200:
         raise ValidationError({"reason": _("Keep the reason under 200 characters.")})
+    if at is not None:
+        _require_past(at)
     locked = _lock_admission(admission)
     if locked.status != AdmissionStatus.REQUESTED:
         raise ValidationError(_("Only a request that is still waiting for a bed can be cancelled."))
@@ -215,8 +217,10 @@ def admission_cancel(*, admission: Admission, by: User | None, reason: str) -> A
     for bed in _still_held(_lock_beds(held), held, locked):
         _clear_reservation(bed, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=now, state=BedState.AVAILABLE)
     locked.status = AdmissionStatus.CANCELLED
+    locked.cancelled_at = at or now
+    locked.cancelled_by = by
     locked.cancelled_reason = reason[:200]
-    locked.save(update_fields=["status", "cancelled_reason"])
+    locked.save(update_fields=["status", "cancelled_reason", "cancelled_at", "cancelled_by"])
     return locked
 
 
@@ -331,7 +335,9 @@ def admission_admit(*, admission: Admission, bed: Bed, by: User | None, at: date
     locked.admitted_by = by
     locked.clinic = target.room.ward.clinic
     locked.save(update_fields=["status", "admitted_at", "admitted_by", "clinic"])
-    _move_patient_status(locked.patient, PatientStatus.ADMITTED, by=by, reason=_("Admitted to bed %s") % target.code)
+    _move_patient_status(
+        locked.patient, PatientStatus.ADMITTED, by=by, reason=_("Admitted to bed %s") % target.code, at=at
+    )
     return stay
 
 
@@ -440,7 +446,7 @@ def admission_discharge(
     locked.discharge_notes = notes.strip()
     locked.save(update_fields=["status", "discharged_at", "discharged_by", "discharge_kind", "discharge_notes"])
     _move_patient_status(
-        locked.patient, PatientStatus.OUTPATIENT, by=by, reason=_("Discharged: %s") % DischargeKind(kind).label
+        locked.patient, PatientStatus.OUTPATIENT, by=by, reason=_("Discharged: %s") % DischargeKind(kind).label, at=at
     )
     return locked
 
@@ -492,5 +498,13 @@ def bed_unblock(*, bed: Bed, by: User | None, at: datetime | None = None) -> Bed
         raise ValidationError({"at": _("The bed cannot be unblocked before it was blocked.")})
     blocks.update(ended_at=at, ended_by=by)
     locked.blocked_reason = ""
-    _set_state(locked, BedState.AVAILABLE, kind=BedEvent.Kind.UNBLOCKED, by=by, at=at, extra_fields=["blocked_reason"])
+    # A bed blocked while it waited for housekeeping still needs it afterwards.
+    blocked_from = (
+        locked.events.filter(kind=BedEvent.Kind.BLOCKED)
+        .order_by("-at", "-pk")
+        .values_list("from_state", flat=True)
+        .first()
+    )
+    back_to = BedState.CLEANING if blocked_from == BedState.CLEANING else BedState.AVAILABLE
+    _set_state(locked, back_to, kind=BedEvent.Kind.UNBLOCKED, by=by, at=at, extra_fields=["blocked_reason"])
     return locked

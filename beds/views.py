@@ -59,20 +59,21 @@ def board(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404(_("You are not attached to any clinic."))
     kind, state = filters.get("kind", ""), filters.get("state", "")
     scope = selectors.board_scope(user=request.user, clinic=clinic, ward=ward, kind=kind)
-    requests = selectors.open_requests(user=request.user, clinic=clinic)
-    _counts, _total, beds_version = selectors.board_summary(scope)
+    summary = selectors.board_summary(scope)
+    request_ids = selectors.open_request_ids(user=request.user, clinic=clinic)
     # What the grid shows depends on the beds, the state filter and the requests waiting.
-    version = hashlib.sha256(f"{beds_version}|{state}|{[r.pk for r in requests]}".encode()).hexdigest()[:16]
+    version = hashlib.sha256(f"{summary[2]}|{state}|{request_ids}".encode()).hexdigest()[:16]
     if request.htmx and request.GET.get("since") == version:  # type: ignore[attr-defined]
         return HttpResponse(status=204)
+    board = selectors.ward_board(user=request.user, clinic=clinic, ward=ward, kind=kind, state=state, summary=summary)
     context = {
         "form": form,
         "clinic": clinic,
         "ward": ward,
         "kind": kind,
         "state": state,
-        "board": selectors.ward_board(user=request.user, clinic=clinic, ward=ward, kind=kind, state=state),
-        "requests": requests,
+        "board": board,
+        "requests": selectors.open_requests(user=request.user, clinic=clinic),
         "version": version,
         "refresh_seconds": BOARD_REFRESH_SECONDS,
         "now": timezone.now(),

@@ -250,6 +250,15 @@ _PANEL_FLOORS = {
         _appointments_of("upcoming", when="a.ends_at > now()", order_by="a.starts_at, a.id"),
         _appointments_of("past", when="a.ends_at <= now()", order_by="a.starts_at DESC, a.id DESC"),
     ],
+    # The last 20 admissions, each with its clinic and the beds it went through.
+    "admissions": [
+        "(SELECT coalesce(json_agg(x), '[]') FROM (SELECT a.*, c.name AS clinic, c.time_zone,"
+        " (SELECT coalesce(json_agg(json_build_array(s.started_at, s.ended_at, w.code, b.code) ORDER BY s.started_at),"
+        " '[]') FROM beds_bedstay s JOIN beds_bed b ON b.id = s.bed_id JOIN beds_wardroom r ON r.id = b.room_id"
+        " JOIN beds_ward w ON w.id = r.ward_id WHERE s.admission_id = a.id) AS stays"
+        " FROM beds_admission a JOIN clinic_clinic c ON c.id = a.clinic_id WHERE a.patient_id = p.id"
+        " ORDER BY a.requested_at DESC LIMIT 20) x) AS admissions"
+    ],
 }
 
 

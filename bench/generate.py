@@ -3,7 +3,8 @@
 Generation is a list of steps. Each step says whether its data is already complete; from the
 first step that is not, that step and every later one run (a later step may build on an earlier
 one's rows), then the database is vacuumed and analysed. Later benchmarks add their steps
-(beds...) to ``STEPS``; practitioners and appointments are made in ``bench.schedules``.
+to ``STEPS``; practitioners and appointments are made in ``bench.schedules``, wards, beds and
+admissions in ``bench.beds``.
 
 Patients are the slow part: every row carries about eight Fernet-encrypted values. Worker
 processes make the rows in chunks and the parent COPYs them in order, so the data at a size
@@ -25,7 +26,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection, connections
 
-from bench import schedules
+from bench import beds, schedules
 from bench.sizes import Size
 from clinic import demo as clinic_demo
 from clinic.models import Clinic
@@ -134,6 +135,7 @@ STEPS: list[Step] = [
     Step("patients", _patients_done, _load_patients),
     Step("practitioners", schedules.practitioners_done, schedules.load_practitioners),
     Step("appointments", schedules.appointments_done, schedules.load_appointments),
+    Step("beds", beds.beds_done, beds.load_beds),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -196,15 +197,25 @@ def _reminder_contact(patient: Patient) -> tuple[str, str, str]:
 
 
 @transaction.atomic
-def patient_set_status(*, patient: Patient, status: str, by: User | None, reason: str = "") -> Patient:
-    """Set the status; later apps (scheduling, beds) call this as their flows move the patient."""
+def patient_set_status(
+    *, patient: Patient, status: str, by: User | None, reason: str = "", at: datetime | None = None
+) -> Patient:
+    """Set the status; later apps (scheduling, beds) call this as their flows move the patient.
+
+    ``at`` is when it happened, for a step recorded after the fact (now by default).
+    """
     if status not in PatientStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     if locked.status == status:
         raise ValidationError({"status": _("The patient already has this status.")})
     PatientStatusChange.objects.create(
-        patient=locked, from_status=locked.status, to_status=status, reason=reason.strip()[:255], changed_by=by
+        patient=locked,
+        from_status=locked.status,
+        to_status=status,
+        reason=reason.strip()[:255],
+        changed_by=by,
+        changed_at=at or timezone.now(),
     )
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])

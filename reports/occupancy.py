@@ -131,16 +131,15 @@ changes AS (
     UNION ALL SELECT lo, 0, -1 FROM block_spans WHERE lo <= hi
     UNION ALL SELECT hi + 1, 0, 1 FROM block_spans WHERE lo <= hi
 ),
-deaths AS (
-    SELECT id FROM beds_admission WHERE discharge_kind = %(death)s
-),
 movements AS (
     SELECT start_day AS day, 1 AS admissions, 0 AS discharges, 0 AS deaths, 0 AS discharged_nights
     FROM episode_stays
     WHERE previous_in_scope IS NOT TRUE
     UNION ALL
     SELECT end_day, 0, 1,
-           (next_in_scope IS NULL AND admission_id IN (SELECT id FROM deaths))::int,
+           (next_in_scope IS NULL AND EXISTS (
+               SELECT 1 FROM beds_admission a WHERE a.id = episode_stays.admission_id AND a.discharge_kind = %(death)s
+           ))::int,
            episode_nights
     FROM episode_stays
     WHERE ended AND next_in_scope IS NOT TRUE

@@ -336,10 +336,12 @@ def test_the_board_costs_the_same_queries_for_ten_or_five_hundred_beds(
     clinic: Clinic, ward: Ward, nurse: User, django_assert_max_num_queries: Any
 ) -> None:
     nurse.has_perm("beds.view_bed")  # the view checks a permission first, which loads them all
+    selectors.visible_clinic_ids(nurse)  # and reads the user's clinics once per request
     _fill(ward, beds=12, start=0)
     tiles_few, queries_few = _read_board(nurse, clinic)
     _fill(ward, beds=488, start=1000)
 
+    # The counts, the beds, their open stays.
     with django_assert_max_num_queries(3):
         tiles_many, queries_many = _read_board(nurse, clinic)
 

@@ -1153,3 +1153,33 @@ def test_a_retired_bed_takes_no_ward_step(state: str, nurse: User) -> None:
         services.bed_block(bed=bed, reason="Manutenção", by=nurse)
     bed.refresh_from_db()
     assert bed.state == state and not BedEvent.objects.filter(bed=bed).exists()
+
+
+def test_a_bed_blocked_while_waiting_for_cleaning_goes_back_to_cleaning(bed: Bed, nurse: User) -> None:
+    Bed.objects.filter(pk=bed.pk).update(state=BedState.CLEANING)
+    services.bed_block(bed=bed, reason="Troca do colchão", by=nurse, at=NOW - timedelta(hours=1))
+    services.bed_unblock(bed=bed, by=nurse)
+    bed.refresh_from_db()
+    assert bed.state == BedState.CLEANING
+    services.bed_mark_clean(bed=bed, by=nurse)
+    bed.refresh_from_db()
+    assert bed.state == BedState.AVAILABLE
+
+
+def test_steps_recorded_after_the_fact_keep_their_time_in_the_patient_status_history(
+    admission: Admission, bed: Bed, nurse: User
+) -> None:
+    admitted_at, discharged_at = NOW - timedelta(days=3), NOW - timedelta(hours=5)
+    services.admission_admit(admission=admission, bed=bed, by=nurse, at=admitted_at)
+    services.admission_discharge(admission=admission, kind=DischargeKind.HOME, by=nurse, at=discharged_at)
+    changes = PatientStatusChange.objects.filter(patient=admission.patient).order_by("changed_at")
+    assert [(c.to_status, c.changed_at) for c in changes] == [
+        (PatientStatus.ADMITTED, admitted_at),
+        (PatientStatus.OUTPATIENT, discharged_at),
+    ]
+
+
+def test_a_cancelled_request_says_who_cancelled_it_and_when(admission: Admission, nurse: User) -> None:
+    services.admission_cancel(admission=admission, by=nurse, reason="Família optou por outro hospital")
+    admission.refresh_from_db()
+    assert (admission.cancelled_by, admission.cancelled_at) == (nurse, NOW)

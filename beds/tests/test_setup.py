@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from beds import setup
 from beds.models import Bed, BedState, Equipment, RoomSex, Ward, WardKind, WardRoom
@@ -517,12 +517,14 @@ def test_managers_adding_beds_to_one_room_at_once_get_different_letters() -> Non
 @pytest.mark.django_db(transaction=True)
 def test_one_of_many_wards_with_the_same_code_at_once_is_created() -> None:
     floor = FloorFactory()
-    outcomes = all_at_once(
-        8,
-        lambda index: setup.ward_create(
-            clinic=floor.clinic, floor=floor, code="UTI-1" if index % 2 else "uti-1", name="UTI", kind=WardKind.ICU
-        ),
-    )
+
+    def create(index: int) -> Ward:
+        with translation.override("en"):  # each thread starts in the site's default language
+            return setup.ward_create(
+                clinic=floor.clinic, floor=floor, code="UTI-1" if index % 2 else "uti-1", name="UTI", kind=WardKind.ICU
+            )
+
+    outcomes = all_at_once(8, create)
     created = [outcome for outcome in outcomes if isinstance(outcome, Ward)]
     refused = [outcome for outcome in outcomes if isinstance(outcome, ValidationError)]
     assert (len(created), len(refused)) == (1, 7), outcomes
