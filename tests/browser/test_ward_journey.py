@@ -115,6 +115,16 @@ def test_a_nurse_admits_transfers_and_discharges_while_the_board_follows(new_pag
     expect(tile("203-A")).to_have_attribute("data-state", "available")
     expect(watcher.get_by_test_id("count-available")).to_contain_text("3")
     assert watcher.evaluate("window.notReloaded") is True
+
+    # The board works from the keyboard: from the filters, Tab reaches the bed tiles; Enter opens one.
+    watcher.get_by_role("button", name="Exibir").focus()
+    for _ in range(10):
+        watcher.keyboard.press("Tab")
+        if watcher.evaluate("document.activeElement.dataset.testid") == "bed-tile":
+            break
+    assert watcher.evaluate("document.activeElement.dataset.bed") == "201-A"
+    watcher.keyboard.press("Enter")
+    expect(watcher.get_by_role("heading", level=1)).to_contain_text("201-A")
     assert Bed.objects.get(code="203-A").state == BedState.AVAILABLE
 
 
