@@ -8,7 +8,7 @@ happens through the beds services, in this order (local times):
     28/02 22:00  P5 admitted to B
     01/03 00:00  P5 discharged home from B (exactly at midnight); B cleaned; P6 admitted to B (exactly at midnight)
     01/03 18:00  P6 transferred from B to D (out of ward W, inside the clinic)
-    01/03 20:00  B blocked (maintenance) ... 02/03 08:00 unblocked: the block covers 00:00 of 2 March
+    01/03 20:00  B blocked (maintenance) ... 02/03 08:00 unblocked and cleaned: the block covers 00:00 of 2 March
     02/03 09:00  P1 transferred from A to B (inside ward W)
     02/03 10:00  P6 discharged home from D
     02/03 11:00  P3 admitted to C (a new bed, in service since 01/03 10:00)
@@ -78,7 +78,8 @@ def build_hand_case(clinic: Clinic) -> HandCase:
     admission_admit(admission=p["P6"], bed=beds["B"], by=None, at=local(3, 1, 0))
     admission_transfer(admission=p["P6"], bed=beds["D"], by=None, at=local(3, 1, 18))
     bed_block(bed=beds["B"], reason="Troca do colchão", by=None, at=local(3, 1, 20))
-    bed_unblock(bed=beds["B"], by=None, at=local(3, 2, 8))
+    bed_unblock(bed=beds["B"], by=None, at=local(3, 2, 8))  # blocked while it waited for cleaning: cleaning again
+    bed_mark_clean(bed=beds["B"], by=None, at=local(3, 2, 8))
     admission_transfer(admission=p["P1"], bed=beds["B"], by=None, at=local(3, 2, 9))
     admission_discharge(admission=p["P6"], kind=DischargeKind.HOME, by=None, at=local(3, 2, 10))
     admission_admit(admission=p["P3"], bed=beds["C"], by=None, at=local(3, 2, 11))
