@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from beds.models import Bed, Equipment, RoomSex, Ward, WardKind, WardRoom
 from beds.setup import MAX_BEDS_AT_ONCE
@@ -59,7 +60,9 @@ class WardForm(forms.Form):
 
 class RoomForm(forms.Form):
     code = forms.CharField(
-        label=_("Room"), max_length=WardRoom._meta.get_field("code").max_length, help_text=_("e.g. 204")
+        label=pgettext_lazy("ward room", "Room"),
+        max_length=WardRoom._meta.get_field("code").max_length,
+        help_text=_("e.g. 204"),
     )
     sex = forms.ChoiceField(label=_("Patients"), choices=RoomSex.choices, initial=RoomSex.ANY)
 
