@@ -7,6 +7,8 @@ bed at a time. The flows that move beds and admissions through their states live
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeOperators
@@ -339,12 +341,11 @@ class Admission(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_ADMISSION
 
-    @property
-    def days_in_hospital(self) -> int | None:
-        """Whole days from admission to discharge (or to now while admitted)."""
+    def days_in_hospital(self, now: datetime | None = None) -> int | None:
+        """Whole days from admission to discharge (or to ``now`` while admitted)."""
         if self.admitted_at is None:
             return None
-        return ((self.discharged_at or timezone.now()) - self.admitted_at).days
+        return ((self.discharged_at or now or timezone.now()) - self.admitted_at).days
 
 
 class StayEnd(models.TextChoices):

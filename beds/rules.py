@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from beds.models import Bed, Equipment, RoomSex, WardKind
+from beds.models import Bed, RoomSex, WardKind, equipment_labels
 from patients.models import Sex
 
 
@@ -48,7 +48,7 @@ def fit_problems(
         problems.append(_("The patient needs isolation and this bed cannot isolate."))
     missing = sorted(set(equipment) - set(bed.equipment))
     if missing:
-        problems.append(_("The bed lacks: %(items)s.") % {"items": ", ".join(_equipment_label(e) for e in missing)})
+        problems.append(_("The bed lacks: %(items)s.") % {"items": ", ".join(equipment_labels(missing)).lower()})
     if bed.room.sex not in room_sexes_for(patient_sex):
         problems.append(_("The room is %(restriction)s.") % {"restriction": bed.room.get_sex_display().lower()})
     return problems
@@ -56,7 +56,3 @@ def fit_problems(
 
 def _kind_label(kind: str) -> str:
     return str(WardKind(kind).label)
-
-
-def _equipment_label(item: str) -> str:
-    return str(Equipment(item).label).lower()

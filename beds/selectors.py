@@ -31,10 +31,13 @@ from clinic.selectors import clinics_for_user
 from patients.models import Patient, RiskColour
 from staff.models import User
 
-# The patient fields the board shows: nothing encrypted is read (and decrypted) for a bed tile.
-BOARD_PATIENT_FIELDS = ["admission__patient__full_name", "admission__patient__social_name"]
-BOARD_PATIENT_FIELDS += ["admission__patient__birth_date", "admission__patient__sex"]
-BOARD_ADMISSION_FIELDS = ["admission__admitted_at", "admission__risk", "admission__priority"]
+# What a bed tile shows of its stay: nothing encrypted is read (and decrypted) for a tile.
+BOARD_STAY_FIELDS = [
+    *("bed_id", "started_at"),
+    *("admission__admitted_at", "admission__discharged_at", "admission__risk", "admission__priority"),
+    *("admission__patient__full_name", "admission__patient__social_name"),
+    *("admission__patient__birth_date", "admission__patient__sex"),
+]
 
 
 def _require(user: User, permission: str) -> None:
@@ -139,8 +142,7 @@ class BoardTile:
     @property
     def days_admitted(self) -> int | None:
         """Whole days since admission (not since this bed: a transfer does not reset it)."""
-        admitted_at = self.admission.admitted_at if self.admission else None
-        return (self.now - admitted_at).days if admitted_at else None
+        return self.admission.days_in_hospital(now=self.now) if self.admission else None
 
 
 @dataclass
@@ -194,16 +196,7 @@ def ward_board(
     counts, total, version = summary or board_summary(scope)
     shown = scope.filter(state=state) if state else scope
     open_stays = (
-        BedStay.objects.filter(ended_at__isnull=True)
-        .select_related("admission__patient")
-        .only(
-            "bed_id",
-            "started_at",
-            "admission__admitted_at",
-            "admission__risk",
-            "admission__priority",
-            *BOARD_PATIENT_FIELDS,
-        )
+        BedStay.objects.filter(ended_at__isnull=True).select_related("admission__patient").only(*BOARD_STAY_FIELDS)
     )
     beds = (
         shown.select_related("room__ward", "reserved_for__patient")
@@ -385,6 +378,11 @@ def open_requests(*, user: User, clinic: Clinic | None = None) -> list[Admission
         output_field=IntegerField(),
     )
     return list(requests.order_by(urgency, "requested_at")[:200])
+
+
+def current_stay(admission: Admission) -> BedStay | None:
+    """The bed the admission is in now, if any."""
+    return BedStay.objects.filter(admission=admission, ended_at__isnull=True).select_related("bed").first()
 
 
 def admission_stays(admission: Admission) -> list[BedStay]:

@@ -31,6 +31,7 @@ from beds.models import (
     StayEnd,
 )
 from beds.rules import fit_problems
+from beds.selectors import current_stay
 from clinic.models import Clinic, Floor
 from patients.models import Patient, PatientStatus
 from patients.services import patient_set_status
@@ -92,12 +93,60 @@ def _set_state(
     bed.save(update_fields=["state", "changed_at", *extra_fields])
 
 
-def _still_held(beds: dict[int, Bed], held: Iterable[int], admission: Admission) -> list[Bed]:
-    """The beds of ``held`` still reserved for ``admission`` once locked.
+def _lock_holds(admission: Admission, *, besides: Bed | None) -> tuple[dict[int, Bed], list[int]]:
+    """Lock the beds reserved for ``admission`` (and ``besides``, when given), in the usual order.
 
-    ``held`` was read before the lock: meanwhile a hold may have run out and another patient taken the bed.
+    Precondition: the caller holds the admission's lock. Returns the locked beds and the held ones' keys;
+    the holds were read before the lock, so ``_release`` checks each again.
     """
-    return [beds[pk] for pk in held if beds[pk].reserved_for_id == admission.pk]
+    held = Bed.objects.filter(reserved_for=admission)
+    if besides is not None:
+        held = held.exclude(pk=besides.pk)
+    held_pks = list(held.values_list("pk", flat=True))
+    return _lock_beds([*held_pks, *([besides.pk] if besides is not None else [])]), held_pks
+
+
+def _release(beds: dict[int, Bed], held_pks: list[int], admission: Admission, *, by: User | None, at: datetime) -> None:
+    """Release the holds of ``admission`` among the locked ``beds``; one may have run out and gone to another
+    patient between reading the holds and locking them."""
+    for pk in held_pks:
+        if beds[pk].reserved_for_id == admission.pk:
+            _clear_reservation(
+                beds[pk], kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=at, state=BedState.AVAILABLE
+            )
+
+
+def _claim(bed: Bed, admission: Admission, *, by: User | None, at: datetime) -> Bed:
+    """``bed``, locked and checked free and fit for the requested ``admission``, whose other holds are released.
+
+    Precondition: the caller holds the admission's lock.
+    """
+    beds, held_pks = _lock_holds(admission, besides=bed)
+    target = beds[bed.pk]
+    _require_free_for(target, admission, timezone.now())
+    problems = _problems(target, admission)
+    if problems:
+        raise ValidationError(problems)
+    _release(beds, held_pks, admission, by=by, at=at)
+    return target
+
+
+def _occupy(bed: Bed, admission: Admission, *, kind: str, by: User | None, at: datetime, note: str = "") -> BedStay:
+    """Open ``admission``'s stay in the locked ``bed`` and mark it occupied (a hold on it is used up)."""
+    stay = _open_stay(bed, admission, by=by, at=at)
+    bed.reserved_for = None
+    bed.reserved_until = None
+    _set_state(
+        bed,
+        BedState.OCCUPIED,
+        kind=kind,
+        by=by,
+        at=at,
+        admission=admission,
+        note=note,
+        extra_fields=["reserved_for", "reserved_until"],
+    )
+    return stay
 
 
 def _require_past(at: datetime) -> None:
@@ -213,9 +262,8 @@ def admission_cancel(*, admission: Admission, by: User | None, reason: str, at: 
     if locked.status != AdmissionStatus.REQUESTED:
         raise ValidationError(_("Only a request that is still waiting for a bed can be cancelled."))
     now = timezone.now()
-    held = list(Bed.objects.filter(reserved_for=locked).values_list("pk", flat=True))
-    for bed in _still_held(_lock_beds(held), held, locked):
-        _clear_reservation(bed, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=now, state=BedState.AVAILABLE)
+    beds, held_pks = _lock_holds(locked, besides=None)
+    _release(beds, held_pks, locked, by=by, at=now)
     locked.status = AdmissionStatus.CANCELLED
     locked.cancelled_at = at or now
     locked.cancelled_by = by
@@ -235,15 +283,7 @@ def bed_reserve(*, bed: Bed, admission: Admission, until: datetime, by: User | N
     locked_admission = _lock_admission(admission)
     if locked_admission.status != AdmissionStatus.REQUESTED:
         raise ValidationError(_("Only a patient waiting for a bed can have one reserved."))
-    held = list(Bed.objects.filter(reserved_for=locked_admission).exclude(pk=bed.pk).values_list("pk", flat=True))
-    beds = _lock_beds([bed.pk, *held])
-    target = beds[bed.pk]
-    _require_free_for(target, locked_admission, now)
-    problems = _problems(target, locked_admission)
-    if problems:
-        raise ValidationError(problems)
-    for held_bed in _still_held(beds, held, locked_admission):
-        _clear_reservation(held_bed, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=now, state=BedState.AVAILABLE)
+    target = _claim(bed, locked_admission, by=by, at=now)
     target.reserved_for = locked_admission
     target.reserved_until = until
     _set_state(
@@ -309,27 +349,8 @@ def admission_admit(*, admission: Admission, bed: Bed, by: User | None, at: date
         raise ValidationError(
             _("This admission is %(status)s.") % {"status": locked.get_status_display().lower()}, code="closed"
         )
-    held = list(Bed.objects.filter(reserved_for=locked).exclude(pk=bed.pk).values_list("pk", flat=True))
-    beds = _lock_beds([bed.pk, *held])
-    target = beds[bed.pk]
-    _require_free_for(target, locked, timezone.now())
-    problems = _problems(target, locked)
-    if problems:
-        raise ValidationError(problems)
-    for held_bed in _still_held(beds, held, locked):
-        _clear_reservation(held_bed, kind=BedEvent.Kind.RESERVATION_RELEASED, by=by, at=at, state=BedState.AVAILABLE)
-    stay = _open_stay(target, locked, by=by, at=at)
-    target.reserved_for = None
-    target.reserved_until = None
-    _set_state(
-        target,
-        BedState.OCCUPIED,
-        kind=BedEvent.Kind.ADMITTED,
-        by=by,
-        at=at,
-        admission=locked,
-        extra_fields=["reserved_for", "reserved_until"],
-    )
+    target = _claim(bed, locked, by=by, at=at)
+    stay = _occupy(target, locked, kind=BedEvent.Kind.ADMITTED, by=by, at=at)
     locked.status = AdmissionStatus.ADMITTED
     locked.admitted_at = at
     locked.admitted_by = by
@@ -339,10 +360,6 @@ def admission_admit(*, admission: Admission, bed: Bed, by: User | None, at: date
         locked.patient, PatientStatus.ADMITTED, by=by, reason=_("Admitted to bed %s") % target.code, at=at
     )
     return stay
-
-
-def current_stay(admission: Admission) -> BedStay | None:
-    return BedStay.objects.filter(admission=admission, ended_at__isnull=True).select_related("bed").first()
 
 
 def _close_current_stay(admission: Admission, *, by: User | None, at: datetime, reason: str) -> BedStay:
@@ -393,18 +410,13 @@ def admission_transfer(
         admission=locked,
         note=_("To bed %(bed)s") % {"bed": f"{target.room.ward.code} {target.code}"},
     )
-    stay = _open_stay(target, locked, by=by, at=at)
-    target.reserved_for = None
-    target.reserved_until = None
-    _set_state(
+    stay = _occupy(
         target,
-        BedState.OCCUPIED,
+        locked,
         kind=BedEvent.Kind.TRANSFERRED_IN,
         by=by,
         at=at,
-        admission=locked,
         note=note or _("From bed %(bed)s") % {"bed": f"{old_bed.room.ward.code} {old_bed.code}"},
-        extra_fields=["reserved_for", "reserved_until"],
     )
     locked.ward_kind = target.room.ward.kind
     locked.clinic = target.room.ward.clinic

@@ -287,7 +287,7 @@ def transfer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if admission.status != AdmissionStatus.ADMITTED:
         messages.error(request, _("Only an admitted patient can be transferred."))
         return redirect("beds:admission", pk=admission.pk)
-    current = services.current_stay(admission)
+    current = selectors.current_stay(admission)
     if request.method == "POST":
         bed = _picked_bed(request, BedChoiceForm(request.POST))
         if bed is not None:
