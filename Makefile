@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	DATABASE_URL=postgres://localhost/unused REDIS_URL=redis://localhost/0 $(BIN)/mypy clinic staff patients scheduling messaging beds reports bench
+	DATABASE_URL=postgres://localhost/unused REDIS_URL=redis://localhost/0 $(BIN)/mypy clinic staff patients scheduling messaging beds exams triage reports bench
 
 pytest: install
 	CLINIC_TESTING=1 $(BIN)/pytest -q

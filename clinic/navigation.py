@@ -28,6 +28,8 @@ class MenuEntry:
 
 
 SCHEDULING = _("Scheduling")
+EMERGENCY = _("Emergency")
+EXAMS = _("Exams")
 BEDS = _("Beds")
 
 MENU = [
@@ -44,6 +46,17 @@ MENU = [
         "bi-hourglass-split",
         SCHEDULING,
     ),
+    MenuEntry(_("Triage queue"), "triage:queue", "triage.view_visit", "bi-heart-pulse", EMERGENCY),
+    MenuEntry(_("Walk-in arrival"), "triage:arrive", "triage.add_visit", "bi-door-open", EMERGENCY),
+    MenuEntry(
+        _("My emergency queue"),
+        "triage:doctor-queue",
+        "scheduling.change_consultation",
+        "bi-person-lines-fill",
+        EMERGENCY,
+    ),
+    MenuEntry(_("Exam worklist"), "exams:worklist", "exams.enter_result", "bi-clipboard2-pulse", EXAMS),
+    MenuEntry(_("Exam orders"), "exams:orders", "exams.view_examorder", "bi-card-checklist", EXAMS),
     MenuEntry(_("Ward board"), "beds:board", "beds.view_bed", "bi-grid-3x3-gap", BEDS),
     MenuEntry(_("Admission requests"), "beds:requests", "beds.view_admission", "bi-box-arrow-in-right", BEDS),
     MenuEntry(_("Wards and beds setup"), "beds:setup", "beds.change_ward", "bi-tools", BEDS),

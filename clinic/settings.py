@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "scheduling",
     "messaging",
     "beds",
+    "exams",
+    "triage",
     "reports",
 ]
 

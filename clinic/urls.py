@@ -33,6 +33,8 @@ urlpatterns = [
     path("scheduling/", include("scheduling.urls")),
     path("staff/", include("staff.urls")),
     path("beds/", include("beds.urls")),
+    path("exams/", include("exams.urls")),
+    path("triage/", include("triage.urls")),
     path("messages/", include("messaging.urls")),
     path("reports/", include("reports.urls")),
     path("r/", include(public_patterns)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -113,3 +114,47 @@ class Message(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status not in DUE_STATUSES
+
+
+class Notification(models.Model):
+    """A note to a member of staff, shown in the site (the bell in the top bar) until read.
+
+    Like a message, it is about something of another app only through a generic reference; the
+    ``url`` takes the reader to it. ``dedupe_key`` makes notifying the same thing twice a no-op.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = EncryptedTextField(_("text"), blank=True)
+    url = models.CharField(_("address"), max_length=300, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=60)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("content_type", "object_id")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(content_type__isnull=True, object_id__isnull=True)
+                | models.Q(content_type__isnull=False, object_id__isnull=False),
+                name="notification_about_whole",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+            # The bell's count: only the unread ones.
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -71,8 +71,15 @@ class Patient(models.Model):
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
 
-    cpf = EncryptedTextField(_("CPF"))
-    cpf_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Empty only while the registration is provisional (a walk-in who cannot say who they are).
+    cpf = EncryptedTextField(_("CPF"), blank=True)
+    cpf_hash = models.CharField(max_length=64, blank=True, editable=False)
+    registration_complete = models.BooleanField(
+        _("registration complete"),
+        default=True,
+        db_default=True,
+        help_text=_("Off for a walk-in registered with the little that was known; reception completes it later."),
+    )
     cns = EncryptedTextField(_("CNS"), blank=True)
     cns_hash = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -130,7 +137,10 @@ class Patient(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["cns_hash"], condition=~models.Q(cns_hash=""), name="patient_cns_unique"),
-            models.CheckConstraint(condition=~models.Q(cpf_hash=""), name="patient_cpf_required"),
+            models.UniqueConstraint(fields=["cpf_hash"], condition=~models.Q(cpf_hash=""), name="patient_cpf_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(cpf_hash="") | models.Q(registration_complete=False), name="patient_cpf_required"
+            ),
         ]
         permissions = [
             ("set_patient_status", _("Can set a patient's status")),

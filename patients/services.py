@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from clinic.brazil import only_digits, validate_cep, validate_cns, validate_cpf
 from clinic.crypto import blind_index
+from clinic.models import Clinic
 from patients.documents import sniff_content_type
 from patients.icd10 import icd10_entry
 from patients.models import (
@@ -119,6 +120,8 @@ def _validate_patient(patient: Patient, errors: dict[str, list[str]]) -> None:
         errors.setdefault("birth_date", []).append(_("The birth date cannot be in the future."))
     if patient.birth_date and patient.birth_date.year < 1880:
         errors.setdefault("birth_date", []).append(_("Check the birth date: the year is too far back."))
+    if patient.registration_complete and not patient.cpf:
+        errors.setdefault("cpf", []).append(_("The CPF is required to complete the registration."))
     # The form checks the numbers too; checking here keeps any other caller from storing a wrong one.
     for field, validate in (("cpf", validate_cpf), ("cns", validate_cns)):
         value = getattr(patient, field)
@@ -183,13 +186,35 @@ def patient_register(*, by: User, contacts: list[ContactData] | None = None, **f
 def patient_update(*, patient: Patient, by: User, contacts: list[ContactData] | None = None, **fields: Any) -> Patient:
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     reached_by = _reminder_contact(locked)
-    _validate_patient(locked, _apply_patient_fields(locked, fields))
+    applied = _apply_patient_fields(locked, fields)
+    # Saving the full registration form of a provisional patient completes it (the CPF is then required).
+    locked.registration_complete = True
+    _validate_patient(locked, applied)
     _save_checking_identity(locked)
     if contacts is not None:
         _save_contacts(locked, contacts)
     if _reminder_contact(locked) != reached_by:
         reminder_contact_changed.send(sender=Patient, patient=locked)
     return locked
+
+
+@transaction.atomic
+def patient_register_provisional(
+    *, by: User, full_name: str, sex: str, birth_date: date, home_clinic: Clinic | None = None
+) -> Patient:
+    """Register a walk-in with the little that is known (no CPF, perhaps an estimated birth date).
+
+    The emergency door cannot wait for documents: the patient gets a chart at once, and the
+    registration stays marked incomplete until reception saves the full form with the CPF.
+    """
+    patient = Patient(created_by=by, registration_complete=False, reminder_channel=ReminderChannel.NONE)
+    fields = {"full_name": full_name, "sex": sex, "birth_date": birth_date, "home_clinic": home_clinic}
+    errors = _apply_patient_fields(patient, fields)
+    if not patient.full_name:
+        errors.setdefault("full_name", []).append(_("Give a name, even a provisional one (e.g. Unknown man)."))
+    _validate_patient(patient, errors)
+    patient.save()
+    return patient
 
 
 def _reminder_contact(patient: Patient) -> tuple[str, str, str]:

@@ -9,12 +9,14 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic.models import Room
 from patients.models import Patient, PatientStatus
 from patients.services import patient_set_status
 from scheduling.availability import Slot, free_slots
 from scheduling.models import TRANSITIONS, Appointment, AppointmentEvent, AppointmentStatus
 from scheduling.reminders import reminders_cancel, reminders_plan
-from staff.models import Practitioner, Specialty, User
+from scheduling.signals import appointment_transitioned
+from staff.models import Practitioner, PractitionerSpecialty, Specialty, User
 
 
 class SlotTaken(ValidationError):
@@ -177,8 +179,9 @@ def appointment_transition(*, appointment: Appointment, to: str, by: User | None
     if to == AppointmentStatus.CANCELLED and not reason:
         raise ValidationError({"reason": _("Say why the appointment is cancelled.")})
     now = timezone.now()
+    from_status = locked.status
     AppointmentEvent.objects.create(
-        appointment=locked, from_status=locked.status, to_status=to, at=now, by=by, reason=reason
+        appointment=locked, from_status=from_status, to_status=to, at=now, by=by, reason=reason
     )
     locked.status = to
     fields = ["status"]
@@ -194,7 +197,63 @@ def appointment_transition(*, appointment: Appointment, to: str, by: User | None
     patient_status = _PATIENT_STATUS.get(to)
     if patient_status and locked.patient.status != patient_status:
         patient_set_status(patient=locked.patient, status=patient_status, by=by, reason=_describe(locked))
+    appointment_transitioned.send(sender=Appointment, appointment=locked, from_status=from_status, to_status=to, at=now)
     return locked
+
+
+@transaction.atomic
+def appointment_urgent(
+    *, patient: Patient, practitioner: Practitioner, specialty: Specialty, room: Room, by: User, reason: str
+) -> Appointment:
+    """An urgent appointment from the emergency door: now, checked in, in the doctor's queue.
+
+    It needs no free slot: like an overbooking (with the reason, e.g. the risk colour) it stands
+    beside the doctor's booked patients, and the no-overlap constraints leave it out. The patient's
+    own constraint still holds, so nobody is booked twice at one moment; it plans no reminders.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why the appointment is urgent."))
+    if room.clinic_id is None or not room.is_active:
+        raise ValidationError({"room": _("Choose an active room.")})
+    link = PractitionerSpecialty.objects.filter(practitioner=practitioner, specialty=specialty).first()
+    if link is None:
+        raise ValidationError(
+            {"specialty": _("%(name)s does not practise this specialty.") % {"name": practitioner.user.get_full_name()}}
+        )
+    now = timezone.now()
+    length = link.duration
+    appointment = Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        specialty=specialty,
+        clinic_id=room.clinic_id,
+        room=room,
+        starts_at=now,
+        ends_at=now + timedelta(minutes=length or specialty.default_duration),
+        status=AppointmentStatus.WAITING,
+        overbooked=True,
+        overbooking_reason=reason[:200],
+        booked_by=by,
+        checked_in_at=now,
+    )
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+        if constraint == "appointment_patient_no_overlap":
+            raise ValidationError(_("This patient already has an appointment at this time.")) from error
+        raise
+    AppointmentEvent.objects.create(
+        appointment=appointment,
+        from_status=AppointmentStatus.SCHEDULED,
+        to_status=AppointmentStatus.WAITING,
+        at=now,
+        by=by,
+        reason=reason[:200],
+    )
+    return appointment
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -15,10 +16,11 @@ from beds.models import Admission, Bed, RoomSex, Ward, WardKind, WardRoom
 from beds.services import admission_request
 from clinic.brazil import cpf_check_digits
 from clinic.models import Clinic, Floor, Room
+from exams.models import Analyte, Exam, ExamKind, ReferenceRange, Specimen
 from patients import services
 from patients.models import Patient
 from staff.demo import DEMO_PASSWORD
-from staff.models import Practitioner, Specialty, User
+from staff.models import CareUnit, Practitioner, Specialty, User
 
 fake = Faker("pt_BR")
 _cpf_sequence = itertools.count(500_000_000)
@@ -184,3 +186,66 @@ def make_request(*, patient: Patient | None = None, by: User | None = None, **ov
         ward_kind=overrides.pop("ward_kind", WardKind.GENERAL),
         **overrides,
     )
+
+
+class CareUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareUnit
+
+    clinic = factory.SubFactory(ClinicFactory)
+    name = factory.Sequence(lambda n: f"Laboratório {n}")
+    kind = CareUnit.Kind.LABORATORY
+
+
+class ExamFactory(factory.django.DjangoModelFactory):
+    """A lab exam without analytes; add them with AnalyteFactory (or use ``make_blood_count``)."""
+
+    class Meta:
+        model = Exam
+
+    code = factory.Sequence(lambda n: f"T{n:06d}")
+    name = factory.Sequence(lambda n: f"Exame {n}")
+    kind = ExamKind.LAB
+    specimen = Specimen.BLOOD
+    turnaround_hours = 4
+
+
+class AnalyteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Analyte
+
+    exam = factory.SubFactory(ExamFactory)
+    code = factory.Sequence(lambda n: f"A{n}")
+    name = factory.Sequence(lambda n: f"Analito {n}")
+    unit = "mg/dL"
+    decimals = 1
+    position = factory.Sequence(lambda n: n)
+
+
+class ReferenceRangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReferenceRange
+
+    analyte = factory.SubFactory(AnalyteFactory)
+    low = Decimal("10")
+    high = Decimal("20")
+
+
+def make_blood_count() -> Exam:
+    """A small full blood count: haemoglobin by sex (adults), leukocytes for anyone, with critical limits."""
+    exam = ExamFactory(code="40304361", name="Hemograma completo")
+    hgb = AnalyteFactory(exam=exam, code="HGB", name="Hemoglobina", unit="g/dL", position=1)
+    ReferenceRangeFactory(analyte=hgb, sex="F", age_from=18, low=Decimal("12.0"), high=Decimal("16.0"))
+    ReferenceRangeFactory(
+        analyte=hgb, sex="M", age_from=18, low=Decimal("13.5"), high=Decimal("17.5"), critical_low=Decimal("7.0")
+    )
+    ReferenceRangeFactory(analyte=hgb, age_from=0, age_to=18, low=Decimal("11.0"), high=Decimal("15.5"))
+    wbc = AnalyteFactory(exam=exam, code="WBC", name="Leucócitos", unit="/mm³", decimals=0, position=2)
+    ReferenceRangeFactory(
+        analyte=wbc,
+        low=Decimal("4000"),
+        high=Decimal("11000"),
+        critical_low=Decimal("1000"),
+        critical_high=Decimal("30000"),
+    )
+    return exam

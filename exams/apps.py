@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExamsConfig(AppConfig):
+    name = "exams"
+    verbose_name = _("Exams")
+
+    def ready(self) -> None:
+        from patients.panels import Panel, register
+
+        register(Panel("results", _("Exams and results"), "exams:panel-results", "exams.view_examorder", 16))
