@@ -97,11 +97,11 @@ def line_chart(
         )
     )
     return format_html(
-        '<svg viewBox="0 0 {} {}" width="100%" style="max-width:{}px" role="img" aria-label="{}"'
-        ' class="line-chart">{}</svg>',
+        '<svg viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}" class="line-chart">{}</svg>',
         width,
         height,
         width,
+        height,
         label,
         SafeString("".join(parts)),
     )

@@ -1,4 +1,5 @@
-"""Reads of the outbox: a thing's messages, and the outbox as a member of staff may see it."""
+"""Reads of the outbox (a thing's messages, the outbox as a member of staff may see it) and of
+a user's notifications (the bell's count and list)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from clinic.selectors import clinics_for_user, user_sees_all_clinics
-from messaging.models import Message
+from messaging.models import Message, Notification
 from staff.models import User
 
 
@@ -50,3 +51,13 @@ def message_for_user(user: User, pk: int) -> Message:
         return _visible_to(user).select_related("content_type").get(pk=pk)
     except Message.DoesNotExist as error:
         raise Http404 from error
+
+
+def unread_count(user: User) -> int:
+    """How many notes ``user`` has not read: the number on the bell (served by a partial index)."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_for(user: User, *, limit: int = 50) -> list[Notification]:
+    """``user``'s latest notes, newest first, read or not; only ever their own."""
+    return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-id")[:limit])

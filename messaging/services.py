@@ -1,4 +1,5 @@
-"""Writes of the outbox that any app calls: plan a message, cancel the ones still waiting.
+"""Writes of the outbox that any app calls: plan a message, cancel the ones still waiting; and the
+notes to staff shown in the site (notify, open, mark all read).
 
 Sending itself is in ``messaging/sender.py``; apps never send directly, they put a row here.
 """
@@ -10,14 +11,16 @@ from datetime import datetime
 
 import phonenumbers
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from clinic.models import Clinic
-from messaging.models import Channel, Message, MessageStatus
+from messaging.models import Channel, Message, MessageStatus, Notification
+from staff.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -125,3 +128,73 @@ def messages_cancel(*, about: models.Model, purpose: str | None = None) -> int:
         message.save(update_fields=["status"])
         cancelled += 1
     return cancelled
+
+
+def _local_path(url: str) -> bool:
+    """A path of this site ("/exams/orders/7/"): opening a notification must not lead anywhere else."""
+    return url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=set())
+
+
+@transaction.atomic
+def notify(
+    *,
+    recipient: User,
+    title: str,
+    body: str = "",
+    url: str = "",
+    purpose: str,
+    dedupe_key: str,
+    about: models.Model | None = None,
+) -> Notification:
+    """Put a note in ``recipient``'s bell: ``title`` in the list, ``url`` (a path of this site) opens it.
+
+    ``dedupe_key`` names the note (``"exam-result:42:doctor"``): notifying it again returns the first
+    one, read or not, and creates nothing. The note is in the caller's transaction, so it exists only
+    if what it tells of happened.
+    """
+    title = " ".join(title.split())
+    url = url.strip()
+    if not dedupe_key.strip() or not purpose.strip():
+        raise ValidationError(_("A notification needs a purpose and a key that names it."))
+    if not title:
+        raise ValidationError({"title": _("A notification needs a title.")})
+    if url and not _local_path(url):
+        raise ValidationError({"url": _("A notification can only link to a page of this site.")})
+    if about is not None and about.pk is None:
+        raise ValidationError(_("A notification can only be about something already saved."))
+    content_type, object_id = _about_reference(about)
+    notification, _created = Notification.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "recipient": recipient,
+            "title": title[:200],
+            "body": body.strip(),
+            "url": url[:300],
+            "purpose": purpose,
+            "content_type": content_type,
+            "object_id": object_id,
+        },
+    )
+    return notification
+
+
+@transaction.atomic
+def notification_open(*, notification: Notification, by: User) -> Notification:
+    """Mark a note read as its recipient opens it; opening it again changes nothing.
+
+    Only the recipient may: a note says what happened to their patient, and another person's
+    "read" would hide it from them.
+    """
+    locked = Notification.objects.select_for_update().get(pk=notification.pk)
+    if locked.recipient_id != by.pk:
+        raise PermissionDenied(_("This notification is for someone else."))
+    if locked.read_at is None:
+        locked.read_at = timezone.now()
+        locked.save(update_fields=["read_at"])
+    return locked
+
+
+@transaction.atomic
+def notifications_read_all(*, recipient: User) -> int:
+    """Mark every unread note of ``recipient`` read; returns how many were unread."""
+    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())

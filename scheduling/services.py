@@ -208,8 +208,8 @@ def appointment_urgent(
     """An urgent appointment from the emergency door: now, checked in, in the doctor's queue.
 
     It needs no free slot: like an overbooking (with the reason, e.g. the risk colour) it stands
-    beside the doctor's booked patients, and the no-overlap constraints leave it out. The patient's
-    own constraint still holds, so nobody is booked twice at one moment; it plans no reminders.
+    beside the doctor's booked patients, and the no-overlap constraints leave it out. A patient
+    already waiting for or in a consultation is refused; it plans no reminders.
     """
     reason = reason.strip()
     if not reason:
@@ -221,30 +221,28 @@ def appointment_urgent(
         raise ValidationError(
             {"specialty": _("%(name)s does not practise this specialty.") % {"name": practitioner.user.get_full_name()}}
         )
+    # The no-overlap constraints leave overbookings out, the patient's included: the patient's row
+    # lock makes "already with a doctor" a question nobody else can change while it is answered.
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
+    if Appointment.objects.filter(
+        patient=patient, status__in=[AppointmentStatus.WAITING, AppointmentStatus.IN_PROGRESS]
+    ).exists():
+        raise ValidationError(_("This patient is already waiting for or in a consultation."))
     now = timezone.now()
-    length = link.duration
-    appointment = Appointment(
+    appointment = Appointment.objects.create(
         patient=patient,
         practitioner=practitioner,
         specialty=specialty,
         clinic_id=room.clinic_id,
         room=room,
         starts_at=now,
-        ends_at=now + timedelta(minutes=length or specialty.default_duration),
+        ends_at=now + timedelta(minutes=link.duration or specialty.default_duration),
         status=AppointmentStatus.WAITING,
         overbooked=True,
         overbooking_reason=reason[:200],
         booked_by=by,
         checked_in_at=now,
     )
-    try:
-        with transaction.atomic():
-            appointment.save()
-    except IntegrityError as error:
-        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
-        if constraint == "appointment_patient_no_overlap":
-            raise ValidationError(_("This patient already has an appointment at this time.")) from error
-        raise
     AppointmentEvent.objects.create(
         appointment=appointment,
         from_status=AppointmentStatus.SCHEDULED,

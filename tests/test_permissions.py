@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from beds.services import admission_admit
 from clinic.models import Clinic, Room
-from messaging.services import message_enqueue
+from exams.models import ExamKind
+from exams.services import attachment_add, order_collect, order_create
+from messaging.services import message_enqueue, notify
 from patients import services
 from patients.models import Allergy, Condition, Medication, Patient
 from scheduling.links import link_create
@@ -29,14 +31,18 @@ from staff import roles
 from staff.models import CareUnit, PractitionerSpecialty, Shift, ShiftFunction, User, WorkingHours
 from tests.factories import (
     BedFactory,
+    CareUnitFactory,
+    ExamFactory,
     PractitionerFactory,
     RoomFactory,
     SpecialtyFactory,
     WardFactory,
     WardRoomFactory,
+    make_blood_count,
     make_patient,
     make_request,
 )
+from triage.services import assessment_record, visit_arrive
 
 ANON = "anonymous"
 ALL_ROLES = roles.ALL_ROLES
@@ -55,6 +61,12 @@ ADMISSION_REQUEST = {roles.WARD_NURSE, roles.TRIAGE_NURSE, roles.DOCTOR, roles.A
 BEDS_RUN = {roles.WARD_NURSE, roles.ADMIN}
 BEDS_SETUP = {roles.MANAGER, roles.ADMIN}
 REPORTS = {roles.MANAGER, roles.ADMIN}
+TRIAGE_VIEW = {roles.RECEPTION, *CLINICAL, roles.MANAGER, roles.ADMIN}
+TRIAGE_ARRIVE = {roles.RECEPTION, roles.TRIAGE_NURSE, roles.ADMIN}
+TRIAGE_CLASSIFY = {roles.TRIAGE_NURSE, roles.ADMIN}
+EXAMS_VIEW = {*CLINICAL, roles.LAB, roles.MANAGER, roles.ADMIN}
+EXAMS_ORDER = {roles.DOCTOR, roles.TRIAGE_NURSE}
+EXAMS_LAB = {roles.LAB}
 
 # Namespaces and names that belong to third-party apps; they are checked by their own tests.
 THIRD_PARTY_PREFIXES = ("admin:", "account_", "mfa_", "set_language", "javascript-catalog", "error-preview")
@@ -196,6 +208,54 @@ TABLE: dict[str, tuple[Callable[[dict[str, Any]], str], dict[str, int]]] = {
     "beds:beds-add": (lambda o: f"/beds/setup/rooms/{o['bed'].room.pk}/beds/new/", only(BEDS_SETUP, ok=405)),
     "beds:bed-edit": (lambda o: f"/beds/setup/beds/{o['bed'].pk}/edit/", only(BEDS_SETUP)),
     "beds:bed-retire": (lambda o: f"/beds/setup/beds/{o['bed'].pk}/retire/", only(BEDS_SETUP, ok=405)),
+    "triage:queue": (lambda o: f"/triage/?clinic={o['clinic'].pk}", only(TRIAGE_VIEW)),
+    "triage:arrive": (lambda o: "/triage/arrive/?q=silva", only(TRIAGE_ARRIVE)),
+    "triage:doctor-queue": (lambda o: "/triage/doctor/", only({roles.DOCTOR})),
+    "triage:visit": (lambda o: f"/triage/visits/{o['visit'].pk}/", only({*CLINICAL, roles.ADMIN})),
+    "triage:start": (lambda o: f"/triage/visits/{o['visit'].pk}/start/", only(TRIAGE_CLASSIFY, ok=405)),
+    "triage:assess": (lambda o: f"/triage/visits/{o['visit'].pk}/assess/", only(TRIAGE_CLASSIFY)),
+    "triage:suggest": (lambda o: f"/triage/visits/{o['visit'].pk}/suggest/", only(TRIAGE_CLASSIFY, ok=405)),
+    "triage:route": (lambda o: f"/triage/visits/{o['visit'].pk}/route/", only(TRIAGE_CLASSIFY)),
+    "triage:left": (lambda o: f"/triage/visits/{o['visit'].pk}/left/", only(TRIAGE_CLASSIFY, ok=405)),
+    # Vital signs are clinical: reception sees the queue, not the measurements.
+    "triage:panel-vitals": (
+        lambda o: f"/triage/patients/{o['patient'].pk}/panels/vitals/",
+        only({*CLINICAL, roles.ADMIN}),
+    ),
+    "exams:worklist": (lambda o: "/exams/worklist/", only(EXAMS_LAB)),
+    "exams:orders": (lambda o: "/exams/orders/", only(EXAMS_VIEW)),
+    "exams:order": (lambda o: f"/exams/orders/{o['order'].pk}/", only(EXAMS_VIEW)),
+    "exams:order-create": (lambda o: f"/exams/orders/new/{o['patient'].pk}/", only(EXAMS_ORDER)),
+    "exams:order-schedule": (lambda o: f"/exams/orders/{o['scan_order'].pk}/schedule/", only(EXAMS_ORDER | EXAMS_LAB)),
+    "exams:order-collect": (lambda o: f"/exams/orders/{o['order'].pk}/collect/", only(EXAMS_LAB, ok=405)),
+    "exams:order-results": (lambda o: f"/exams/orders/{o['order'].pk}/results/", only(EXAMS_LAB)),
+    "exams:order-release": (lambda o: f"/exams/orders/{o['order'].pk}/release/", only(EXAMS_LAB, ok=405)),
+    "exams:order-cancel": (lambda o: f"/exams/orders/{o['order'].pk}/cancel/", only(EXAMS_ORDER | EXAMS_LAB, ok=405)),
+    # The result is not released yet: only the lab sees its files; to the others it does not exist.
+    "exams:attachment": (
+        lambda o: f"/exams/attachments/{o['attachment'].pk}/",
+        {**only(EXAMS_LAB), **dict.fromkeys(EXAMS_VIEW - EXAMS_LAB, 404)},
+    ),
+    "exams:panel-results": (lambda o: f"/exams/patients/{o['patient'].pk}/panel/", only(EXAMS_VIEW & PATIENT_VIEW)),
+    "exams:panel-consultation": (
+        lambda o: f"/exams/consultations/{o['appointment'].pk}/panel/",
+        only(CLINICAL),
+    ),
+    "exams:panel-admission": (
+        lambda o: f"/exams/admissions/{o['admission'].pk}/panel/",
+        only(EXAMS_VIEW & BEDS_VIEW),
+    ),
+    "messaging:notifications": (lambda o: "/messages/notifications/", EVERYONE_SIGNED_IN),
+    # Polled by every page: once the session has ended it answers 204, not a redirect into the top bar.
+    "messaging:notification-bell": (lambda o: "/messages/notifications/bell/", {**EVERYONE_SIGNED_IN, ANON: 204}),
+    "messaging:notifications-read-all": (
+        lambda o: "/messages/notifications/read-all/",
+        {ANON: 302, **dict.fromkeys(ALL_ROLES, 405)},
+    ),
+    "messaging:notification-open": (
+        lambda o: f"/messages/notifications/{o['notification'].pk}/open/",
+        {ANON: 302, **dict.fromkeys(ALL_ROLES, 405)},
+    ),
     "reports:occupancy": (lambda o: "/reports/occupancy/", only(REPORTS)),
     "reports:occupancy-download": (
         lambda o: f"/reports/occupancy/download/csv/?start=2026-03-01&end=2026-03-03&clinic={o['clinic'].pk}",
@@ -267,7 +327,24 @@ def objects(db: None, clinic: Clinic) -> dict[str, Any]:
     bed = BedFactory(room=room)
     admission = make_request(clinic=clinic, by=author)
     admission_admit(admission=admission, bed=BedFactory(room=room), by=author)
+    CareUnitFactory(clinic=clinic, kind=CareUnit.Kind.LABORATORY)
+    CareUnitFactory(clinic=clinic, kind=CareUnit.Kind.IMAGING)
+    order = order_create(patient=patient, exam=make_blood_count(), clinic=clinic, by=author)
+    scan = ExamFactory(kind=ExamKind.IMAGING, specimen="", needs_scheduling=True, specialty=SpecialtyFactory())
+    visit = visit_arrive(clinic=clinic, patient=make_patient(by=author), by=author)
+    assessment_record(visit=visit, by=author, complaint="Dor torácica", vitals={"spo2": 88}, signs=[])
     return {
+        "visit": visit,
+        "order": order,
+        "scan_order": order_create(patient=patient, exam=scan, clinic=clinic, by=author),
+        "attachment": attachment_add(
+            order=order_collect(order=order, by=author),
+            uploaded=SimpleUploadedFile("laudo.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"),
+            by=author,
+        ),
+        "notification": notify(
+            recipient=author, title="Resultado liberado", purpose="test", dedupe_key="permissions-notification"
+        ),
         "bed": bed,
         "admission": admission,
         "admission_request": make_request(clinic=clinic, by=author),
@@ -326,7 +403,7 @@ def test_url_answers_each_role_as_the_table_says(
     build, expected = TABLE[url_name]
     path = build(objects)
     answers = {role: role_clients[role].get(path).status_code for role in expected}
-    assert answers == expected
+    assert answers == expected, str(answers)
 
 
 def test_anonymous_is_sent_to_login(objects: dict[str, Any], role_clients: dict[str, Client]) -> None:

@@ -10,4 +10,4 @@ class TriageConfig(AppConfig):
         from patients.panels import Panel, register
         from triage import receivers  # noqa: F401  (connects to scheduling's signal)
 
-        register(Panel("vitals", _("Triage and vital signs"), "triage:panel-vitals", "triage.view_visit", 14))
+        register(Panel("vitals", _("Triage and vital signs"), "triage:panel-vitals", "triage.view_assessment", 14))
