@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import beds_cases, cases, generate, harness, scheduling_cases
+    from bench import beds_cases, cases, exams_cases, generate, harness, scheduling_cases, triage_cases
     from patients.models import Patient
     from scheduling.models import Appointment
 
@@ -74,7 +74,13 @@ def main(argv: list[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     generation_seconds = generate.generate(size, regenerate=args.regenerate, stdout=sys.stdout)
 
-    every_case = [*cases.build_cases(), *scheduling_cases.build_cases(), *beds_cases.build_cases()]
+    every_case = [
+        *cases.build_cases(),
+        *scheduling_cases.build_cases(),
+        *beds_cases.build_cases(),
+        *triage_cases.build_cases(),
+        *exams_cases.build_cases(),
+    ]
     selected = [case for case in every_case if not args.only or args.only.lower() in case.name.lower()]
     if not selected:
         raise SystemExit(f"no case name contains {args.only!r}")

@@ -20,6 +20,7 @@ from django.utils.html import escape
 from bench.harness import BenchmarkError, Case, Floor, Row
 from clinic.brazil import format_cpf
 from clinic.crypto import blind_index
+from exams.selectors import TREND_POINTS
 from patients.demo import BENCH_CPF_START, cpf_for
 from patients.models import Patient
 from patients.normalize import phone_display
@@ -35,6 +36,9 @@ TRGM_INDEX = ("patient_search_name_trgm",)
 KNN_INDEX = ("patient_search_name_knn",)
 PHONE_INDEXES = (("patient_mobile_hash_idx",), ("patient_home_hash_idx",))
 PK_INDEX = ("patients_patient_pkey",)
+# What the chart panels of triage and exams read by default (their selectors' limits).
+VITALS_PANEL_LIMIT = 50
+RESULTS_PANEL_ORDERS = 30
 
 
 def _indexes_on(table: str, column: str) -> tuple[str, ...]:
@@ -258,6 +262,38 @@ _PANEL_FLOORS = {
         " JOIN beds_ward w ON w.id = r.ward_id WHERE s.admission_id = a.id) AS stays"
         " FROM beds_admission a JOIN clinic_clinic c ON c.id = a.clinic_id WHERE a.patient_id = p.id"
         " ORDER BY a.requested_at DESC LIMIT 20) x) AS admissions"
+    ],
+    # The last 50 triage assessments, each with who made it and the clinic of its visit; the charts of
+    # the vital signs are drawn from the same rows.
+    "vitals": [
+        "(SELECT coalesce(json_agg(x), '[]') FROM (SELECT s.*, bu.first_name, bu.last_name, vc.name AS clinic,"
+        " vc.time_zone FROM triage_assessment s JOIN staff_user bu ON bu.id = s.by_id"
+        " JOIN triage_visit sv ON sv.id = s.visit_id JOIN clinic_clinic vc ON vc.id = sv.clinic_id"
+        f" WHERE s.patient_id = p.id ORDER BY s.finished_at DESC, s.id DESC LIMIT {VITALS_PANEL_LIMIT}) x) AS vitals"
+    ],
+    # The last 30 exam orders (and one more, to know if there are more) with the values of the
+    # released ones; and per numeric analyte released twice or more its latest points and the
+    # reference of the latest.
+    "results": [
+        "(SELECT coalesce(json_agg(x), '[]') FROM (SELECT o.id, o.status, o.priority, o.ordered_at, o.collected_at,"
+        " o.released_at, e.name AS exam, e.kind, oc.name AS clinic, oc.time_zone, ou.first_name, ou.last_name,"
+        " (SELECT coalesce(json_agg(json_build_array(a.name, a.unit, v.number, v.text, v.flag, v.reference_low,"
+        " v.reference_high) ORDER BY a.position, v.id), '[]') FROM exams_resultvalue v"
+        " JOIN exams_analyte a ON a.id = v.analyte_id WHERE v.order_id = o.id AND o.status = 'released') AS vals"
+        " FROM exams_examorder o JOIN exams_exam e ON e.id = o.exam_id JOIN clinic_clinic oc ON oc.id = o.clinic_id"
+        " JOIN staff_user ou ON ou.id = o.ordered_by_id WHERE o.patient_id = p.id"
+        f" ORDER BY o.ordered_at DESC, o.id DESC LIMIT {RESULTS_PANEL_ORDERS + 1}) x) AS exam_orders",
+        "(SELECT coalesce(json_agg(t ORDER BY t.exam_id, t.position, t.id), '[]') FROM (SELECT a.id, a.exam_id,"
+        " a.position, a.name, a.unit,"
+        " json_agg(json_build_array(r.collected_at, r.number, r.flag) ORDER BY r.collected_at, r.id) AS points,"
+        " (array_agg(r.reference_low ORDER BY r.collected_at DESC, r.id DESC))[1] AS low,"
+        " (array_agg(r.reference_high ORDER BY r.collected_at DESC, r.id DESC))[1] AS high"
+        " FROM (SELECT v.id, v.analyte_id, v.number, v.flag, v.reference_low, v.reference_high, ro.collected_at,"
+        " row_number() OVER (PARTITION BY v.analyte_id ORDER BY ro.collected_at DESC, v.id DESC) AS recency"
+        " FROM exams_resultvalue v JOIN exams_examorder ro ON ro.id = v.order_id"
+        " WHERE v.patient_id = p.id AND ro.status = 'released' AND v.number IS NOT NULL) r"
+        f" JOIN exams_analyte a ON a.id = r.analyte_id WHERE r.recency <= {TREND_POINTS}"
+        " GROUP BY a.id HAVING count(*) >= 2) t) AS trends",
     ],
 }
 

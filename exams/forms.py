@@ -178,7 +178,7 @@ class ResultsForm(forms.Form):
                 max_length=200,
                 widget=forms.TextInput(attrs={"inputmode": "decimal"} if number else {}),
             )
-            if number:
+            if number and analyte.unit:
                 self.fields[unit_field(analyte.pk)] = forms.CharField(
                     label=_("Unit of %(analyte)s") % {"analyte": analyte.name},
                     required=False,

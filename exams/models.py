@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from beds.models import Admission
@@ -117,9 +118,6 @@ class Analyte(models.Model):
         ordering = ["exam", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["exam", "code"], name="analyte_code_unique_per_exam"),
-            models.CheckConstraint(
-                condition=models.Q(value_kind="text") | ~models.Q(unit=""), name="analyte_number_has_unit"
-            ),
         ]
 
     def __str__(self) -> str:
@@ -173,12 +171,13 @@ class ReferenceRange(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    SCHEDULED = "scheduled", _("Scheduled")
+    # A context: in Portuguese an order (o pedido) is masculine, an appointment (a consulta) feminine.
+    REQUESTED = "requested", pgettext_lazy("exam order status", "Requested")
+    SCHEDULED = "scheduled", pgettext_lazy("exam order status", "Scheduled")
     COLLECTED = "collected", _("Collected / performed")
     RESULTED = "resulted", _("Result entered")
     RELEASED = "released", _("Released")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("exam order status", "Cancelled")
 
 
 # The orders a worklist shows: still to be done, or done and waiting for a result or a release.
@@ -216,8 +215,9 @@ class OrderOrigin(models.TextChoices):
 class ExamOrder(models.Model):
     """One exam asked for one patient, and everything that became of it."""
 
+    # db_index=False where a composite index below starts with the column already.
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="exam_orders", verbose_name=_("patient")
+        Patient, on_delete=models.PROTECT, related_name="exam_orders", verbose_name=_("patient"), db_index=False
     )
     exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="orders", verbose_name=_("exam"))
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", verbose_name=_("clinic"))
@@ -244,7 +244,11 @@ class ExamOrder(models.Model):
     indication = EncryptedTextField(_("clinical indication"), blank=True)
     ordered_at = models.DateTimeField(_("ordered at"), default=timezone.now)
     ordered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("ordered by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ordered by"),
+        db_index=False,
     )
     appointment = models.OneToOneField(
         Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="exam_order"
@@ -344,7 +348,7 @@ class Flag(models.TextChoices):
 class ResultValue(models.Model):
     """The value of one analyte in one order, with the range it was judged against when entered."""
 
-    order = models.ForeignKey(ExamOrder, on_delete=models.CASCADE, related_name="values")
+    order = models.ForeignKey(ExamOrder, on_delete=models.CASCADE, related_name="values", db_index=False)
     analyte = models.ForeignKey(Analyte, on_delete=models.PROTECT, related_name="+")
     number = models.DecimalField(_("value"), max_digits=12, decimal_places=4, null=True, blank=True)
     text = models.CharField(_("value"), max_length=200, blank=True)
@@ -353,7 +357,7 @@ class ResultValue(models.Model):
     reference_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     reference_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     # Kept on the row: the patient's results panel and the trend read them without the order.
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+", db_index=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -337,7 +337,9 @@ def _judged_values(
             row.text = typed_value
             rows.append(row)
             continue
-        if typed_unit != analyte.unit:
+        if typed_unit != analyte.unit and not analyte.unit:
+            errors[unit_field] = _("%(analyte)s has no unit.") % {"analyte": analyte.name}
+        elif typed_unit != analyte.unit:
             errors[unit_field] = (
                 _("The unit of %(analyte)s is %(unit)s, not %(typed)s.")
                 % {"analyte": analyte.name, "unit": analyte.unit, "typed": typed_unit}

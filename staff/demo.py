@@ -26,6 +26,10 @@ DEMO_USERS = [
     ("enfermagem", "Elisa", "Enfermagem", roles.WARD_NURSE, ["SP-PAU"]),
     ("medico", "Marcos", "Médico", roles.DOCTOR, ["SP-PAU", "RJ-BOT"]),
     ("laboratorio", "Lúcia", "Laboratório", roles.LAB, ["SP-PAU"]),
+    # A second pair of eyes: releases what "laboratorio" enters (one person may not release their own result).
+    ("biomedico", "Bruno", "Biomédico", roles.LAB, ["SP-PAU"]),
+    # Writes the imaging reports; exams/demo.py makes her a practitioner with hours in the exam rooms.
+    ("radiologia", "Raquel", "Radiologia", roles.LAB, ["SP-PAU"]),
     ("faturamento", "Fábio", "Faturamento", roles.BILLING, ["SP-PAU"]),
     ("gestor", "Gabriela", "Gestão", roles.MANAGER, []),
     ("recepcao.rj", "Rafael", "Recepção RJ", roles.RECEPTION, ["RJ-BOT"]),

@@ -61,7 +61,12 @@ class Visit(models.Model):
     those rows, so the queue costs the same with a year of visits behind it.
     """
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", verbose_name=_("clinic"))
+    # db_index=False: the composite indexes below start with these columns.
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="+", verbose_name=_("clinic"), db_index=False
+    )
+    # Its own index stays: dropping it with AlterField would also drop the one-open-visit unique index,
+    # which is on the same single column (Django matches indexes to drop by their columns).
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits", verbose_name=_("patient"))
     status = models.CharField(_("status"), max_length=10, choices=VisitStatus.choices, default=VisitStatus.ARRIVED)
     in_queue = models.BooleanField(default=True, editable=False)
@@ -168,7 +173,7 @@ class Assessment(models.Model):
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="assessments")
     # Kept on the row: the chart's series of vital signs reads a patient's assessments directly.
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+", db_index=False)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))

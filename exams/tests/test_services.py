@@ -50,6 +50,7 @@ from tests.factories import (
     ClinicFactory,
     ExamFactory,
     PractitionerFactory,
+    ReferenceRangeFactory,
     RoomFactory,
     SpecialtyFactory,
     make_blood_count,
@@ -889,3 +890,21 @@ def test_a_released_or_cancelled_order_cannot_be_cancelled(lab: Lab) -> None:
         lambda: services.order_cancel(order=cancelled, by=lab.doctor, reason="Engano"),
         "This order is already cancelled.",
     )
+
+
+# A number without a unit (the INR, pH) ----------------------------------------------------------
+
+
+def test_a_ratio_is_a_number_without_a_unit_and_is_flagged_against_its_range(lab: Lab) -> None:
+    exam = ExamFactory(name="Tempo de protrombina")
+    inr = AnalyteFactory(exam=exam, code="INR", name="INR", unit="", decimals=2)
+    ReferenceRangeFactory(analyte=inr, low=Decimal("0.80"), high=Decimal("1.20"), critical_high=Decimal("5.00"))
+    order = collected(lab, exam=exam)
+    assert_refused(
+        lambda: services.results_enter(order=order, by=lab.technician, values={inr.pk: ("2,5", "s")}),
+        "INR has no unit.",
+        field=f"unit_{inr.pk}",
+    )
+    services.results_enter(order=order, by=lab.technician, values={inr.pk: ("2,5", "")})
+    value = ResultValue.objects.get(order=order)
+    assert (value.number, value.unit, value.flag) == (Decimal("2.50"), "", Flag.HIGH)
