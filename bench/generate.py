@@ -1,10 +1,13 @@
 """Fill the benchmark database at a named size.
 
-Generation is a list of steps. Each step says whether its data is already complete; from the
-first step that is not, that step and every later one run (a later step may build on an earlier
-one's rows), then the database is vacuumed and analysed. Later benchmarks add their steps
-to ``STEPS``; practitioners and appointments are made in ``bench.schedules``, wards, beds and
-admissions in ``bench.beds``.
+Generation is a list of steps. Each step says whether its data is already complete. The first
+steps (clinics, staff) are additive: loading them again only adds what is missing, so one runs
+whenever it is incomplete (a demo user added since) and makes no later step run. From the first
+other step that is not complete, that step and every later one run (a later step may build on an
+earlier one's rows, and reloading patients truncates what refers to them). Then the database is
+vacuumed and analysed. Later benchmarks add their steps to ``STEPS``; practitioners and
+appointments are made in ``bench.schedules``, wards, beds and admissions in ``bench.beds``, exam
+orders in ``bench.exams`` and emergency visits in ``bench.triage``.
 
 Patients are the slow part: every row carries about eight Fernet-encrypted values. Worker
 processes make the rows in chunks and the parent COPYs them in order, so the data at a size
@@ -26,7 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection, connections
 
-from bench import beds, schedules
+from bench import beds, exams, schedules, triage
 from bench.sizes import Size
 from clinic import demo as clinic_demo
 from clinic.models import Clinic
@@ -49,6 +52,8 @@ class Step:
     name: str
     is_done: Callable[[Size], bool]
     run: Callable[[Size, TextIO], None]
+    # Running it again adds the missing rows and leaves the others, so later steps need not run again.
+    additive: bool = False
 
 
 # Clinics and staff ----------------------------------------------------------------------------
@@ -130,12 +135,14 @@ def _load_patients(size: Size, stdout: TextIO) -> None:
 
 
 STEPS: list[Step] = [
-    Step("clinics", _clinics_done, lambda size, stdout: clinic_demo.load(stdout)),
-    Step("staff", _staff_done, lambda size, stdout: staff_demo.load(stdout)),
+    Step("clinics", _clinics_done, lambda size, stdout: clinic_demo.load(stdout), additive=True),
+    Step("staff", _staff_done, lambda size, stdout: staff_demo.load(stdout), additive=True),
     Step("patients", _patients_done, _load_patients),
     Step("practitioners", schedules.practitioners_done, schedules.load_practitioners),
     Step("appointments", schedules.appointments_done, schedules.load_appointments),
     Step("beds", beds.beds_done, beds.load_beds),
+    Step("exams", exams.exams_done, exams.load_exams),
+    Step("triage", triage.triage_done, triage.load_triage),
 ]
 
 
@@ -167,17 +174,33 @@ def vacuum_analyze() -> None:
         cursor.execute("VACUUM (ANALYZE)")
 
 
+def pending_steps(size: Size, steps: list[Step] | None = None) -> list[Step]:
+    """The steps to run, in order: each incomplete additive step, and every other step from the first
+    incomplete one on. An additive step that is incomplete does not make the steps after it run."""
+    pending: list[Step] = []
+    cascading = False
+    for step in STEPS if steps is None else steps:
+        if step.additive:
+            if not step.is_done(size):
+                pending.append(step)
+            continue
+        cascading = cascading or not step.is_done(size)
+        if cascading:
+            pending.append(step)
+    return pending
+
+
 def generate(size: Size, *, regenerate: bool, stdout: TextIO) -> float | None:
     """Generate what is missing at ``size``; return the seconds it took, or None if nothing was."""
     _require_bench_database()
     if regenerate:
         reset_database(stdout)
-    pending = next((index for index, step in enumerate(STEPS) if not step.is_done(size)), None)
-    if pending is None:
+    steps = pending_steps(size)
+    if not steps:
         stdout.write(f"data at size {size.name} already generated (use --regenerate to start again)\n")
         return None
     started = time.perf_counter()
-    for step in STEPS[pending:]:
+    for step in steps:
         stdout.write(f"  {step.name} ...\n")
         stdout.flush()
         step_started = time.perf_counter()

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 if TYPE_CHECKING:
@@ -48,3 +50,12 @@ def form_errors_from(error: ValidationError, form: BaseForm) -> None:
             form.add_error(name if name in form.fields else None, texts)
     else:
         form.add_error(None, error.messages)
+
+
+def url_for_pk(name: str) -> Callable[[int], str]:
+    """``reverse(name, args=[pk])`` for many pks at the cost of one reverse: the URL is reversed once
+    with a marker for the pk, and each pk is put in its place (a page of a hundred rows with three
+    links each would otherwise resolve three hundred URLs)."""
+    marker = 987654321
+    head, tail = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"

@@ -80,6 +80,12 @@ def print_logins(stdout: Output) -> None:
         f"  {'enf.<clinic>.<n>':<14} {roles.WARD_NURSE:<13} ward nurses on this week's rota, e.g. enf.sp-pau.1 "
         f"(n = 1..{NURSES_PER_CLINIC})\n"
     )
+    for pattern, role, what in (
+        ("ps.<clinic>.<n>", roles.DOCTOR, "emergency physicians on the rota, e.g. ps.sp-pau.1 (n = 1..4)"),
+        ("lab.<clinic>.<n>", roles.LAB, "the clinic's laboratory, e.g. lab.rj-bot.1 (n = 1, 2)"),
+        ("img.<clinic>.<n>", roles.LAB, "radiologists and ultrasonographers of SP-PAU, RJ-BOT and BA-SSA"),
+    ):
+        stdout.write(f"  {pattern:<14} {role:<13} {what}\n")
     secret = admin_totp_secret()
     stdout.write(
         "\nThe admin's second factor (TOTP) is enrolled. Add this secret to an authenticator app\n"

@@ -76,10 +76,13 @@ def _line(visit: Visit, now: datetime) -> QueueLine:
 
 
 def _in_queue() -> QuerySet[Visit]:
-    """Visits in a queue with what a line shows: the patient's name and age, the doctor, the assessments."""
+    """Visits in a queue with what a line shows: the patient's name and age, the doctor, the assessments.
+
+    Not their clinic: the door's queue knows it (and hands it to each visit); a doctor's queue joins it.
+    """
     return (
         Visit.objects.filter(in_queue=True)
-        .select_related("patient", "clinic", "appointment__practitioner__user", "appointment__room")
+        .select_related("patient", "appointment__practitioner__user", "appointment__room")
         .defer(*(f"patient__{f.name}" for f in Patient._meta.concrete_fields if f.name not in QUEUE_PATIENT_FIELDS))
         .prefetch_related(
             Prefetch(
@@ -100,6 +103,7 @@ def triage_queue(*, clinic: Clinic, now: datetime | None = None) -> Queue:
     waiting_doctor: list[QueueLine] = []
     counts = dict.fromkeys(RiskColour.values, 0)
     for visit in _in_queue().filter(clinic=clinic):
+        visit.clinic = clinic  # the one asked for: joining it would only make 60 copies of it
         if visit.status in _WAITING_TRIAGE:
             waiting_triage.append(_line(visit, now))
         else:
@@ -112,7 +116,11 @@ def triage_queue(*, clinic: Clinic, now: datetime | None = None) -> Queue:
 def doctor_queue(*, practitioner: Practitioner, now: datetime | None = None) -> list[QueueLine]:
     """The walk-ins routed to ``practitioner`` whose consultation has not started, by risk then arrival."""
     now = now or timezone.now()
-    visits = _in_queue().filter(appointment__practitioner=practitioner, appointment__status=AppointmentStatus.WAITING)
+    visits = (
+        _in_queue()
+        .select_related("clinic")
+        .filter(appointment__practitioner=practitioner, appointment__status=AppointmentStatus.WAITING)
+    )
     return [_line(visit, now) for visit in visits]
 
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from clinic.models import Clinic, Room
-from exams import services
+from exams import services, views
 from exams.models import (
     Analyte,
     Exam,
@@ -302,6 +302,25 @@ def test_the_worklist_costs_the_same_queries_for_2_and_for_20_orders(
         resulted(lab)
     assert len(client.get(url).context["orders"]) == 20
     assert _queries(client, url) == few
+
+
+def test_a_long_worklist_shows_its_first_lines_and_says_how_many_more(
+    lab: Lab, english: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = english(lab.technician)
+    url = reverse("exams:worklist")
+    ordered(lab, priority=OrderPriority.STAT)
+    ordered(lab)
+    monkeypatch.setattr(views, "WORKLIST_LINES", 2)
+    within = _queries(client, url)
+    ordered(lab)
+    response = client.get(url)
+    assert [line.order.priority for line in response.context["lines"]][:1] == [OrderPriority.STAT]
+    assert len(response.context["orders"]) == 2
+    page = response.content.decode()
+    assert "3 open orders" in page
+    assert "1 more order is not listed: narrow the list with the status filter." in page
+    assert _queries(client, url) == within + 1  # the count, asked only when the list is cut
 
 
 def test_booked_lines_show_their_time_at_no_extra_cost(
