@@ -9,7 +9,6 @@ who ordered it, in the same transaction, each at most once.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -46,10 +45,10 @@ from exams.models import (
 )
 from exams.ranges import flag_for, range_for
 from messaging.models import Channel
-from messaging.services import address_normal, message_enqueue, notify
-from patients.documents import sniff_content_type
-from patients.models import Patient, ReminderChannel
-from patients.services import document_max_bytes
+from messaging.services import message_enqueue, notify
+from patients.documents import check_upload
+from patients.models import Patient
+from patients.selectors import message_address
 from scheduling.models import TRANSITIONS as APPOINTMENT_TRANSITIONS
 from scheduling.models import AppointmentStatus, Consultation
 from scheduling.services import appointment_book, appointment_transition
@@ -410,9 +409,6 @@ def results_enter(*, order: ExamOrder, by: User, values: dict[int, tuple[str, st
     return locked
 
 
-_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-
-
 @transaction.atomic
 def attachment_add(*, order: ExamOrder, uploaded: UploadedFile, by: User) -> ResultAttachment:
     """Attach a PDF, JPEG or PNG to an order's result; the type is read from the content, as for chart documents."""
@@ -423,32 +419,18 @@ def attachment_add(*, order: ExamOrder, uploaded: UploadedFile, by: User) -> Res
         raise ValidationError(
             _("This result was already released: nothing can be attached to it."), code="already_released"
         )
-    size = uploaded.size or 0
-    if size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    if size > document_max_bytes():
-        raise ValidationError(
-            {"file": _("The file is larger than %(limit)s MB.") % {"limit": settings.DOCUMENT_MAX_UPLOAD_MB}}
-        )
-    content_type = sniff_content_type(uploaded)
-    if content_type is None:
-        raise ValidationError({"file": _("Only PDF, JPEG and PNG files are accepted, and this file is none of them.")})
-    digest = hashlib.sha256()
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-    uploaded.seek(0)
-    extension = _EXTENSIONS[content_type]
+    checked = check_upload(uploaded)
     # The name shown is the uploader's (without any folder); the stored name is ours.
     shown = " ".join(os.path.basename((uploaded.name or "").replace("\\", "/")).split())[:200]
     attachment = ResultAttachment(
         order=locked,
-        name=shown or f"{locked.exam.code}.{extension}",
-        content_type=content_type,
-        size=size,
-        sha256=digest.hexdigest(),
+        name=shown or f"{locked.exam.code}.{checked.extension}",
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_by=by,
     )
-    attachment.file.save(f"{digest.hexdigest()[:16]}.{extension}", uploaded, save=False)
+    attachment.file.save(checked.stored_name, uploaded, save=False)
     try:
         attachment.save()
     except DatabaseError:
@@ -494,20 +476,6 @@ def result_release(*, order: ExamOrder, by: User) -> ExamOrder:
         raise
     result_release_notify(order=locked)
     return locked
-
-
-def _patient_address(patient: Patient) -> tuple[str, str] | None:
-    """The channel and address of the patient's preferred channel, or None (opted out, or no usable contact)."""
-    channel = patient.reminder_channel
-    if channel == ReminderChannel.NONE:
-        return None
-    to = patient.email if channel == ReminderChannel.EMAIL else patient.mobile_phone
-    if not to:
-        return None
-    try:
-        return channel, address_normal(channel=channel, to=to)
-    except ValidationError:
-        return None
 
 
 def _patient_text(clinic: Clinic) -> tuple[str, str]:
@@ -558,7 +526,7 @@ def result_release_notify(*, order: ExamOrder) -> None:
     key = f"exam-result:{order.pk}"
     url = reverse("exams:order", args=[order.pk])
     with translation.override(settings.LANGUAGE_CODE):
-        recipient = _patient_address(order.patient)
+        recipient = message_address(order.patient)
         if recipient is not None:
             subject, body = _patient_text(order.clinic)
             message_enqueue(

@@ -7,14 +7,24 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.postgres.search import TrigramWordDistance, TrigramWordSimilarity
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
 from clinic.brazil import cpf_is_valid, only_digits
 from clinic.crypto import blind_index
-from patients.models import Allergy, ChartAccess, Condition, Medication, Patient, PatientDocument, PatientStatusChange
+from messaging.services import address_normal
+from patients.models import (
+    Allergy,
+    ChartAccess,
+    Condition,
+    Medication,
+    Patient,
+    PatientDocument,
+    PatientStatusChange,
+    ReminderChannel,
+)
 from patients.normalize import phone_e164, search_text
 from staff.models import User
 
@@ -188,3 +198,18 @@ def document_for_user(user: User, pk: int) -> PatientDocument:
 
 def chart_access_entries(patient: Patient) -> QuerySet[ChartAccess]:
     return ChartAccess.objects.filter(patient=patient).select_related("user", "document")
+
+
+def message_address(patient: Patient) -> tuple[str, str] | None:
+    """The channel and address to write to ``patient`` by (their preferred channel), or None when they
+    opted out or have no usable contact on it. Reminders and "your result is ready" go the same way."""
+    channel = patient.reminder_channel
+    if channel == ReminderChannel.NONE:
+        return None
+    to = patient.email if channel == ReminderChannel.EMAIL else patient.mobile_phone
+    if not to:
+        return None
+    try:
+        return channel, address_normal(channel=channel, to=to)
+    except ValidationError:
+        return None

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
@@ -19,7 +17,7 @@ from django.utils.translation import gettext as _
 from clinic.brazil import only_digits, validate_cep, validate_cns, validate_cpf
 from clinic.crypto import blind_index
 from clinic.models import Clinic
-from patients.documents import sniff_content_type
+from patients.documents import check_upload
 from patients.icd10 import icd10_entry
 from patients.models import (
     Allergy,
@@ -300,39 +298,21 @@ def allergy_deactivate(*, allergy: Allergy, by: User) -> Allergy:
     return allergy
 
 
-def document_max_bytes() -> int:
-    return int(settings.DOCUMENT_MAX_UPLOAD_MB) * 1024 * 1024
-
-
 @transaction.atomic
 def document_upload(*, patient: Patient, uploaded: UploadedFile, kind: str, title: str, by: User) -> PatientDocument:
     """Store a PDF, JPEG or PNG for a patient; the type is read from the content."""
-    size = uploaded.size or 0
-    if size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    if size > document_max_bytes():
-        raise ValidationError(
-            {"file": _("The file is larger than %(limit)s MB.") % {"limit": settings.DOCUMENT_MAX_UPLOAD_MB}}
-        )
-    content_type = sniff_content_type(uploaded)
-    if content_type is None:
-        raise ValidationError({"file": _("Only PDF, JPEG and PNG files are accepted, and this file is none of them.")})
-    digest = hashlib.sha256()
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-    uploaded.seek(0)
+    checked = check_upload(uploaded)
     document = PatientDocument(
         patient=patient,
         kind=kind,
         title=title.strip(),
-        content_type=content_type,
-        size=size,
-        sha256=digest.hexdigest(),
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_by=by,
     )
     document.full_clean(exclude=["file", "patient", "uploaded_by"])
-    # The stored name is ours, never the uploader's: no path tricks, no misleading extension.
-    document.file.save(f"{digest.hexdigest()[:16]}.{document.extension}", uploaded, save=False)
+    document.file.save(checked.stored_name, uploaded, save=False)
     try:
         document.save()
     except DatabaseError:

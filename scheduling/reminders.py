@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
@@ -19,27 +18,14 @@ from clinic.crypto import blind_index
 from clinic.models import Clinic
 from messaging.models import Message
 from messaging.selectors import message_exists
-from messaging.services import address_normal, message_enqueue, messages_cancel
-from patients.models import Patient, ReminderChannel
+from messaging.services import message_enqueue, messages_cancel
+from patients.models import Patient
+from patients.selectors import message_address
 from scheduling.links import link_create, link_url
 from scheduling.models import Appointment, AppointmentStatus
 
 PURPOSE = "appointment_reminder"
 LANGUAGE = "pt-br"
-
-
-def _recipient(patient: Patient) -> tuple[str, str] | None:
-    """The channel and address to remind ``patient`` by, or None (opted out, or no such contact)."""
-    channel = patient.reminder_channel
-    if channel == ReminderChannel.NONE:
-        return None
-    to = patient.email if channel == ReminderChannel.EMAIL else patient.mobile_phone
-    if not to:
-        return None
-    try:
-        return channel, address_normal(channel=channel, to=to)
-    except ValidationError:
-        return None
 
 
 def _first_name(patient: Patient) -> str:
@@ -83,7 +69,7 @@ def reminders_plan(appointment: Appointment) -> list[Message]:
     channel, and reminders already planned (planning twice plans nothing new). Call it in the
     transaction that books the appointment, so that both stand or fall together.
     """
-    recipient = _recipient(appointment.patient)
+    recipient = message_address(appointment.patient)
     if recipient is None:
         return []
     channel, to = recipient
