@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from clinic.navigation import MenuEntry, MenuGroup, menu_for, menu_tree
+from clinic.navigation import EMERGENCY, SCHEDULING, MenuEntry, MenuGroup, menu_for, menu_tree
 from staff import roles
 from tests.factories import UserFactory
 
@@ -31,7 +31,10 @@ def test_reception_gets_the_scheduling_pages_in_one_drop_down(db: None) -> None:
     client = Client()
     client.force_login(user)
     page = client.get("/").content.decode()
-    assert page.count('data-testid="menu-group"') == 1
+    # Scheduling, and the emergency door where reception registers walk-ins.
+    assert [group.label for group in groups] == [SCHEDULING, EMERGENCY]
+    assert [entry.url for entry in groups[1].entries] == ["/triage/", "/triage/arrive/"]
+    assert page.count('data-testid="menu-group"') == 2
     assert 'href="/scheduling/book/"' in page
 
 

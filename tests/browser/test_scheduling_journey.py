@@ -50,7 +50,7 @@ def test_first_available_to_reminder_to_consultation(new_page: Callable[..., Pag
     # Reception books "any available" for the specialty: the slots arrive without a page load.
     desk = new_page("en")
     sign_in(desk, "recepcao")
-    desk.get_by_test_id("menu-group").click()
+    desk.get_by_test_id("menu-group").filter(has_text="Scheduling").click()
     desk.click("[data-testid=menu] a[href='/scheduling/book/']")
     desk.select_option("#id_specialty", label="Cardiologia")
     slot = desk.get_by_test_id("slot").first
