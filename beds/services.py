@@ -33,13 +33,13 @@ from beds.models import (
 from beds.rules import fit_problems
 from beds.selectors import current_stay
 from clinic.models import Clinic, Floor
+from clinic.recorded import require_past
 from patients.models import Patient, PatientStatus
 from patients.services import patient_set_status
 from staff.models import User
 
 MAX_RESERVATION = timedelta(hours=24)
 # The stations' clocks and the server's differ a little; a time further ahead than this is a mistake.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def _bed_taken() -> ValidationError:
@@ -149,11 +149,6 @@ def _occupy(bed: Bed, admission: Admission, *, kind: str, by: User | None, at: d
     return stay
 
 
-def _require_past(at: datetime) -> None:
-    if at > timezone.now() + CLOCK_TOLERANCE:
-        raise ValidationError({"at": _("A time in the future cannot be recorded.")})
-
-
 def _reservation_live(bed: Bed, now: datetime) -> bool:
     return bed.state == BedState.RESERVED and bed.reserved_until is not None and bed.reserved_until > now
 
@@ -257,7 +252,7 @@ def admission_cancel(*, admission: Admission, by: User | None, reason: str, at: 
     if len(reason) > 200:
         raise ValidationError({"reason": _("Keep the reason under 200 characters.")})
     if at is not None:
-        _require_past(at)
+        require_past(at)
     locked = _lock_admission(admission)
     if locked.status != AdmissionStatus.REQUESTED:
         raise ValidationError(_("Only a request that is still waiting for a bed can be cancelled."))
@@ -341,7 +336,7 @@ def _problems(bed: Bed, admission: Admission, *, ward_kind: str | None = None) -
 def admission_admit(*, admission: Admission, bed: Bed, by: User | None, at: datetime | None = None) -> BedStay:
     """Put a requested admission into ``bed``: the stay opens, the bed is occupied, the patient admitted."""
     at = at or timezone.now()
-    _require_past(at)
+    require_past(at)
     locked = _lock_admission(admission)
     if locked.status == AdmissionStatus.ADMITTED:
         raise ValidationError(_("This patient has just been admitted to another bed."), code="already_admitted")
@@ -385,7 +380,7 @@ def admission_transfer(
     room's sex stay hard rules. The bed left goes to cleaning.
     """
     at = at or timezone.now()
-    _require_past(at)
+    require_past(at)
     locked = _lock_admission(admission)
     if locked.status != AdmissionStatus.ADMITTED:
         raise ValidationError(_("Only an admitted patient can be transferred."), code="not_admitted")
@@ -432,8 +427,7 @@ def admission_discharge(
     if kind not in DischargeKind.values:
         raise ValidationError({"kind": _("Choose how the patient leaves.")})
     at = at or timezone.now()
-    if at > timezone.now() + CLOCK_TOLERANCE:
-        raise ValidationError({"at": _("A discharge cannot be recorded in the future.")})
+    require_past(at)
     locked = _lock_admission(admission)
     if locked.status != AdmissionStatus.ADMITTED:
         raise ValidationError(_("Only an admitted patient can be discharged."), code="not_admitted")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 
 from beds.models import Admission
 from clinic.models import Clinic
+from clinic.recorded import require_past
 from exams.models import (
     ORDER_TRANSITIONS,
     PRIORITY_RANK,
@@ -58,7 +59,6 @@ logger = logging.getLogger(__name__)
 
 RESULT_READY = "exam-result-ready"
 # The stations' clocks and the server's differ a little; a time further ahead than this is a mistake.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 MAX_INDICATION = 2000
 MAX_REPORT = 20000
 MAX_REASON = 200
@@ -84,11 +84,6 @@ def _record(order: ExamOrder, to: str, *, by: User | None, at: datetime, note: s
     OrderEvent.objects.create(order=order, from_status=order.status, to_status=to, at=at, by=by, note=note[:200])
     order.status = to
     order.save(update_fields=["status", *fields])
-
-
-def _require_past(at: datetime, field: str = "at") -> None:
-    if at > timezone.now() + CLOCK_TOLERANCE:
-        raise ValidationError({field: _("A time in the future cannot be recorded.")})
 
 
 def _cancelled(order: ExamOrder) -> ValidationError:
@@ -236,7 +231,7 @@ def order_collect(*, order: ExamOrder, by: User, at: datetime | None = None) -> 
     A scheduled order's appointment is left alone; the agenda follows its own flow.
     """
     at = at or timezone.now()
-    _require_past(at)
+    require_past(at)
     locked = _lock(order)
     if locked.status == OrderStatus.CANCELLED:
         raise _cancelled(locked)

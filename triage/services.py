@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from beds.models import Admission, AdmissionSource, AdmissionStatus, Priority
 from beds.services import admission_request
 from clinic.models import Clinic, Room
+from clinic.recorded import require_past
 from exams.models import Exam, OrderOrigin, OrderPriority
 from exams.services import order_create
 from patients.models import Patient, RiskColour
@@ -57,11 +58,6 @@ def _not_in_queue(visit: Visit) -> ValidationError:
     return ValidationError(_("This walk-in is already routed."), code="routed")
 
 
-def _require_past(at: datetime, field: str) -> None:
-    if at > timezone.now():
-        raise ValidationError({field: _("This time is in the future.")})
-
-
 def _short_text(text: str, field: str, limit: int = MAX_NOTE) -> str:
     text = (text or "").strip()
     if len(text) > limit:
@@ -82,7 +78,7 @@ def visit_arrive(*, clinic: Clinic, patient: Patient, by: User, note: str = "", 
     """
     note = _short_text(note, "note", MAX_TEXT)
     if at is not None:
-        _require_past(at, "arrived_at")
+        require_past(at, "arrived_at")
     visit = Visit(clinic=clinic, patient=patient, arrival_note=note, arrived_at=at or timezone.now(), arrived_by=by)
     try:
         with transaction.atomic():
@@ -214,7 +210,7 @@ def assessment_record(
     now = timezone.now()
     first = locked.triage_ended_at is None
     if started_at is not None:
-        _require_past(started_at, "started_at")
+        require_past(started_at, "started_at")
     else:
         started_at = (locked.triage_started_at or now) if first else now
     assessment = Assessment(

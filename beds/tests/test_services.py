@@ -953,7 +953,7 @@ def test_a_discharge_cannot_be_recorded_in_the_future(admitted: Admission, nurse
         lambda: services.admission_discharge(
             admission=admitted, kind=DischargeKind.HOME, by=nurse, at=NOW + timedelta(hours=1)
         ),
-        "A discharge cannot be recorded in the future.",
+        "A time in the future cannot be recorded.",
         field="at",
     )
 
