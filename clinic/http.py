@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,13 +22,25 @@ class AuthenticatedRequest(HttpRequest):
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address; behind N trusted proxies, the N-th address from the right of X-Forwarded-For."""
+    """The caller's address; behind N trusted proxies, the N-th address from the right of X-Forwarded-For.
+
+    What a proxy forwards is only taken when it is an address: a client can write anything into the
+    header, and a count of proxies set too high would hand that text to the lockout and the access log.
+    """
     proxies = int(settings.TRUSTED_PROXY_COUNT)
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
+        if len(forwarded) >= proxies and _is_address(forwarded[-proxies]):
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def user_agent(request: HttpRequest) -> str:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-_ALWAYS_ALLOWED_PREFIXES = ("/accounts/", "/i18n/", "/static/")
+_ALWAYS_ALLOWED_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/favicon.ico")
 
 
 def mfa_required(user: object) -> bool:

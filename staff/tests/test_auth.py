@@ -52,7 +52,7 @@ def test_repeated_failures_lock_the_account_out(settings: object, make_user: Cal
     assert not Client().get("/").wsgi_request.user.is_authenticated
 
 
-def test_lockout_is_per_user_and_address(make_user: Callable[..., User]) -> None:
+def test_a_locked_account_does_not_lock_its_colleagues_on_the_same_computer(make_user: Callable[..., User]) -> None:
     locked, other = make_user(roles.RECEPTION), make_user(roles.RECEPTION)
     client = Client()
     for _ in range(5):
