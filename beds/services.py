@@ -32,6 +32,7 @@ from beds.models import (
 )
 from beds.rules import fit_problems
 from beds.selectors import current_stay
+from clinic.access import require_works_in
 from clinic.models import Clinic, Floor
 from clinic.recorded import require_past
 from patients.models import Patient, PatientStatus
@@ -215,7 +216,10 @@ def admission_request(
     origin_floor: Floor | None = None,
     at: datetime | None = None,
 ) -> Admission:
-    """Ask for a bed: what is needed, how urgently, and where the patient is now."""
+    """Ask for a bed: what is needed, how urgently, and where the patient is now. Whoever asks works in
+    ``clinic`` (clinic/access.py); ``by`` is None only for a request recorded by the system."""
+    if by is not None:
+        require_works_in(by, clinic.pk)
     admission = Admission(
         patient=patient,
         clinic=clinic,

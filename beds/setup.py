@@ -14,19 +14,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from beds.models import Bed, BedState, BedStay, RoomSex, Ward, WardRoom
 from beds.rules import room_sexes_for
+from clinic.access import chosen_clinic, in_clinics_or_404, require
 from clinic.models import Clinic, Floor
-from clinic.selectors import clinics_for_user
 from patients.models import Sex
 from staff.models import User
 
@@ -308,20 +307,10 @@ def bed_retire(*, bed: Bed, at: datetime | None = None) -> Bed:
 # Reads of the setup pages ----------------------------------------------------------------------------
 
 
-def _require(user: User, permission: str) -> None:
-    if not user.has_perm(permission):
-        raise PermissionDenied
-
-
 def setup_clinic(user: User, raw_pk: str) -> tuple[Clinic | None, list[Clinic]]:
     """The clinic named by ``raw_pk`` among the user's (404 if it is not one), or their first one."""
-    clinics = list(clinics_for_user(user).order_by("name"))
-    if not raw_pk:
-        return (clinics[0] if clinics else None), clinics
-    chosen = next((clinic for clinic in clinics if str(clinic.pk) == raw_pk), None)
-    if chosen is None:
-        raise Http404
-    return chosen, clinics
+    chosen, clinics = chosen_clinic(user, raw_pk)
+    return chosen or (clinics[0] if clinics else None), clinics
 
 
 def setup_wards(clinic: Clinic) -> QuerySet[Ward]:
@@ -347,37 +336,24 @@ def setup_wards(clinic: Clinic) -> QuerySet[Ward]:
 
 def ward_for_setup(user: User, pk: int) -> Ward:
     """A ward of one of the user's clinics."""
-    _require(user, "beds.change_ward")
-    try:
-        return Ward.objects.select_related("clinic", "floor").filter(clinic__in=clinics_for_user(user)).get(pk=pk)
-    except Ward.DoesNotExist as error:
-        raise Http404 from error
+    require(user, "beds.change_ward")
+    return in_clinics_or_404(Ward.objects.select_related("clinic", "floor"), user, pk)
 
 
 def room_for_setup(user: User, pk: int) -> WardRoom:
     """A ward room of one of the user's clinics."""
-    _require(user, "beds.change_wardroom")
-    try:
-        return (
-            WardRoom.objects.select_related("ward__clinic", "ward__floor")
-            .filter(ward__clinic__in=clinics_for_user(user))
-            .get(pk=pk)
-        )
-    except WardRoom.DoesNotExist as error:
-        raise Http404 from error
+    require(user, "beds.change_wardroom")
+    return in_clinics_or_404(
+        WardRoom.objects.select_related("ward__clinic", "ward__floor"), user, pk, field="ward__clinic"
+    )
 
 
 def bed_for_setup(user: User, pk: int) -> Bed:
     """A bed of one of the user's clinics."""
-    _require(user, "beds.change_bed")
-    try:
-        return (
-            Bed.objects.select_related("room__ward__clinic", "room__ward__floor")
-            .filter(room__ward__clinic__in=clinics_for_user(user))
-            .get(pk=pk)
-        )
-    except Bed.DoesNotExist as error:
-        raise Http404 from error
+    require(user, "beds.change_bed")
+    return in_clinics_or_404(
+        Bed.objects.select_related("room__ward__clinic", "room__ward__floor"), user, pk, field="room__ward__clinic"
+    )
 
 
 @dataclass

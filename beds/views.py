@@ -29,9 +29,9 @@ from beds.forms import (
     TransferFilterForm,
 )
 from beds.models import Admission, AdmissionSource, AdmissionStatus, Bed
+from clinic.access import chosen_clinic, clinics_for_user
 from clinic.http import AuthenticatedRequest, form_errors_from
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from patients.selectors import patient_for_user
 from staff import roles
 
@@ -150,9 +150,7 @@ def bed_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("beds.view_admission", raise_exception=True)
 def request_list(request: AuthenticatedRequest) -> HttpResponse:
-    clinics = list(_user_clinics(request))
-    raw = request.GET.get("clinic", "")
-    clinic = next((c for c in clinics if str(c.pk) == raw), None)
+    clinic, clinics = chosen_clinic(request.user, request.GET.get("clinic", ""))
     context = {
         "requests": selectors.open_requests(user=request.user, clinic=clinic),
         "clinics": clinics,
@@ -341,7 +339,7 @@ def discharge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def panel_admissions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The chart's admissions panel: every admission with its beds and length of stay."""
     patient = patient_for_user(request.user, pk)
-    admissions: list[Admission] = selectors.patient_admissions(patient)
+    admissions: list[Admission] = selectors.patient_admissions(patient, user=request.user)
     open_admission = next(
         (a for a in admissions if a.status in (AdmissionStatus.REQUESTED, AdmissionStatus.ADMITTED)), None
     )

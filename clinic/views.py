@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from clinic import selectors
+from clinic import access, selectors
 from clinic.http import AuthenticatedRequest
 from clinic.navigation import menu_for
 from staff.roles import ROLE_LABELS
@@ -18,7 +20,7 @@ from staff.roles import ROLE_LABELS
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
     roles = [str(ROLE_LABELS.get(group.name, group.name)) for group in request.user.groups.all()]
-    clinics = [clinic.code for clinic in selectors.clinics_for_user(request.user)[:30]]
+    clinics = [clinic.code for clinic in access.clinics_for_user(request.user)[:30]]
     return render(request, "home.html", {"entries": menu_for(request.user), "roles": roles, "clinics": clinics})
 
 
@@ -41,6 +43,18 @@ def clinic_list(request: AuthenticatedRequest) -> HttpResponse:
 def clinic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     clinic = selectors.clinic_for_user(request.user, pk)
     return render(request, "clinic/clinic_detail.html", {"clinic": clinic})
+
+
+@require_GET
+@cache_control(public=True, max_age=24 * 60 * 60)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every site: send them to the static icon. Temporary, and
+    cached for a day only, because the static address changes with the file's content in production."""
+    return HttpResponseRedirect(static("favicon.ico"))
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/400.html", status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

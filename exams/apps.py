@@ -7,6 +7,10 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self) -> None:
+        from exams.services import RESULT_READY
+        from messaging import purposes
         from patients.panels import Panel, register
+
+        purposes.register(RESULT_READY, _("Exam result ready"))
 
         register(Panel("results", _("Exams and results"), "exams:panel-results", "exams.view_examorder", 16))

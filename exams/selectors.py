@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from beds.models import Admission
-from clinic.selectors import clinics_for_user
+from clinic.access import in_chart, in_clinics, in_clinics_or_404, require, works_in
 from exams.models import (
     OPEN_ORDER,
     Analyte,
     ExamOrder,
     OrderEvent,
     OrderStatus,
+    ResultAttachment,
     ResultValue,
 )
 from patients.models import Patient
@@ -102,22 +102,15 @@ def worklist_count(*, unit: CareUnit, statuses: list[str] | None = None) -> int:
 
 def units_for(user: User) -> list[CareUnit]:
     """The active laboratories and imaging units of the user's clinics, whose worklists they may open."""
-    return list(
-        CareUnit.objects.filter(
-            clinic__in=clinics_for_user(user),
-            kind__in=[CareUnit.Kind.LABORATORY, CareUnit.Kind.IMAGING],
-            is_active=True,
-        )
-        .select_related("clinic")
-        .order_by("clinic__name", "name", "pk")
-    )
+    units = CareUnit.objects.filter(kind__in=[CareUnit.Kind.LABORATORY, CareUnit.Kind.IMAGING], is_active=True)
+    return list(in_clinics(units, user).select_related("clinic").order_by("clinic__name", "name", "pk"))
 
 
 def orders_for(
     *, user: User, patient: Patient | None = None, status: str | None = None, mine: bool = False, limit: int = 100
 ) -> list[ExamOrder]:
     """Orders of the user's clinics, newest first: of one patient, in one status, or ordered by the user."""
-    orders = ExamOrder.objects.filter(clinic__in=clinics_for_user(user))
+    orders = in_clinics(ExamOrder.objects.all(), user)
     if patient is not None:
         orders = orders.filter(patient=patient)
     if status:
@@ -129,11 +122,27 @@ def orders_for(
 
 def order_for_user(user: User, pk: int) -> ExamOrder:
     """An order of one of the user's clinics (with its details, as ``order_detail``), or 404."""
-    if not user.has_perm("exams.view_examorder"):
-        raise PermissionDenied
-    if not ExamOrder.objects.filter(pk=pk, clinic__in=clinics_for_user(user)).exists():
+    require(user, "exams.view_examorder")
+    if not in_clinics(ExamOrder.objects.filter(pk=pk), user).exists():
         raise Http404
     return order_detail(pk)
+
+
+def sees_unreleased(user: User) -> bool:
+    """The lab reads results as they are entered; everyone else only once a second person released them."""
+    return user.has_perm("exams.enter_result")
+
+
+def attachment_for_user(user: User, pk: int) -> ResultAttachment:
+    """A file of an order of one of the user's clinics, if the user may read the order's result (an
+    unreleased one is the lab's only: to anyone else it does not exist)."""
+    require(user, "exams.view_examorder")
+    attachment = in_clinics_or_404(
+        ResultAttachment.objects.select_related("order__patient"), user, pk, field="order__clinic"
+    )
+    if attachment.order.status != OrderStatus.RELEASED and not sees_unreleased(user):
+        raise Http404
+    return attachment
 
 
 def order_detail(pk: int) -> ExamOrder:
@@ -205,7 +214,7 @@ class ResultsPanel:
     more: bool = False
 
 
-def _trends(patient: Patient) -> list[Trend]:
+def _trends(patient: Patient, user: User) -> list[Trend]:
     """One trend per numeric analyte with two or more released values; one query however long the history.
 
     Each trend keeps the latest ``TREND_POINTS`` values (a window function numbers them per analyte
@@ -214,8 +223,9 @@ def _trends(patient: Patient) -> list[Trend]:
     latest_first = Window(
         RowNumber(), partition_by=[F("analyte_id")], order_by=[F("order__collected_at").desc(), F("id").desc()]
     )
+    released = ResultValue.objects.filter(patient=patient, order__status=OrderStatus.RELEASED, number__isnull=False)
     rows = (
-        ResultValue.objects.filter(patient=patient, order__status=OrderStatus.RELEASED, number__isnull=False)
+        in_chart(released, user, field="order__clinic")
         .select_related("analyte")
         .annotate(collected_at=F("order__collected_at"), recency=latest_first)
         .filter(recency__lte=TREND_POINTS)
@@ -240,18 +250,23 @@ def _trends(patient: Patient) -> list[Trend]:
     return trends
 
 
-def patient_results(*, patient: Patient, limit_orders: int = 30) -> ResultsPanel:
-    """The chart's results panel: the patient's latest orders, any status, newest first, and the trends.
+def patient_results(*, patient: Patient, user: User, limit_orders: int = 30) -> ResultsPanel:
+    """The chart's results panel as ``user`` reads it (every clinic's orders for clinical roles, their
+    own clinics' for the lab and others: clinic/access.py): the latest orders, any status, newest
+    first, each with ``opens`` (its page is in one of the user's clinics), and the trends of the
+    same orders' released values.
 
     Three queries whatever the history: the orders, their released values, the trend points.
     """
     orders = list(
-        ExamOrder.objects.filter(patient=patient)
+        in_chart(ExamOrder.objects.filter(patient=patient), user)
         .select_related("exam", "clinic", "ordered_by")
         .prefetch_related(_released_values())
         .order_by("-ordered_at", "-id")[: limit_orders + 1]
     )
-    return ResultsPanel(orders=orders[:limit_orders], trends=_trends(patient), more=len(orders) > limit_orders)
+    for order in orders:
+        order.opens = works_in(user, order.clinic_id)  # type: ignore[attr-defined]
+    return ResultsPanel(orders=orders[:limit_orders], trends=_trends(patient, user), more=len(orders) > limit_orders)
 
 
 def _linked(orders: QuerySet[ExamOrder]) -> list[ExamOrder]:

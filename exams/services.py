@@ -20,11 +20,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from beds.models import Admission
+from clinic.access import require_works_in
 from clinic.models import Clinic
 from clinic.recorded import require_past
 from exams.models import (
@@ -45,7 +46,7 @@ from exams.models import (
     ValueKind,
 )
 from exams.ranges import flag_for, range_for
-from messaging.models import Channel
+from messaging.models import Audience, Channel
 from messaging.services import message_enqueue, notify
 from patients.documents import check_upload
 from patients.models import Patient
@@ -154,6 +155,7 @@ def order_create(
         raise ValidationError(errors)
     if not clinic.is_active:
         raise ValidationError(_("This clinic is closed."))
+    require_works_in(by, clinic.pk)
     if unit is None:
         unit = _default_unit(clinic, exam)
     else:
@@ -484,26 +486,31 @@ def _patient_text(clinic: Clinic) -> tuple[str, str]:
     return subject, body
 
 
-def _doctor_texts(order: ExamOrder, url: str) -> tuple[str, str, str]:
-    """Title of the note, subject and body of the e-mail: the exam and the patient, never a value."""
-    names = {"exam": order.exam.name, "patient": order.patient.display_name}
-    title = _("Result released: %(exam)s — %(patient)s") % names
-    abnormal = order.values.exclude(flag=Flag.NORMAL).count()
-    if abnormal:
-        note = ngettext(
-            "%(count)s value is outside the reference range.",
-            "%(count)s values are outside the reference range.",
-            abnormal,
-        ) % {"count": abnormal}
-    else:
-        note = ""
-    ordered_on = formats.date_format(timezone.localtime(order.ordered_at, order.clinic.zone), "SHORT_DATE_FORMAT")
-    body = _("The result of %(exam)s for %(patient)s, ordered on %(day)s, was released. See it at %(link)s") % {
-        **names,
-        "day": ordered_on,
-        "link": settings.SITE_URL + url,
+def _doctor_note(order: ExamOrder) -> tuple[str, str]:
+    """Title and text of the note in the site (behind sign-in): the exam and the patient, never a value."""
+    title = _("Result released: %(exam)s — %(patient)s") % {
+        "exam": order.exam.name,
+        "patient": order.patient.display_name,
     }
-    return title, note, body
+    abnormal = order.values.exclude(flag=Flag.NORMAL).count()
+    if not abnormal:
+        return title, ""
+    return title, ngettext(
+        "%(count)s value is outside the reference range.",
+        "%(count)s values are outside the reference range.",
+        abnormal,
+    ) % {"count": abnormal}
+
+
+def doctor_email_texts(url: str) -> tuple[str, str]:
+    """Subject and body of the e-mail to the ordering doctor: only that a result awaits them in the
+    site. E-mail leaves the building and sits in mailboxes and servers we do not control, so it
+    names neither the patient nor the exam (the note in the site, behind sign-in, does)."""
+    subject = _("An exam result awaits you")
+    body = _("A result of an exam you ordered was released. Sign in to see it: %(link)s") % {
+        "link": settings.SITE_URL + url
+    }
+    return subject, body
 
 
 def result_release_notify(*, order: ExamOrder) -> None:
@@ -512,7 +519,8 @@ def result_release_notify(*, order: ExamOrder) -> None:
     Each message and note is keyed (``exam-result:<pk>:patient``, ``:doctor``, ``:doctor-email``),
     so calling this again, or after a retry, adds nothing. The patient hears by their preferred
     channel only that a result is ready (no exam, no value: it may be read by anyone holding the
-    phone); the doctor gets a note in the site and an e-mail naming exam and patient. Texts are in
+    phone); the doctor gets a note in the site naming exam and patient, and an e-mail saying only
+    that a result awaits them there (it names neither). Texts are in
     the site's language: they are stored, and read later by whoever opens them. Call it in the
     releasing transaction; the outbox sends after commit.
     """
@@ -535,7 +543,7 @@ def result_release_notify(*, order: ExamOrder) -> None:
                 clinic=order.clinic,
             )
         doctor = order.ordered_by
-        title, note, email_body = _doctor_texts(order, url)
+        title, note = _doctor_note(order)
         notify(
             recipient=doctor,
             title=title,
@@ -546,16 +554,18 @@ def result_release_notify(*, order: ExamOrder) -> None:
             about=order,
         )
         if doctor.email:
+            subject, email_body = doctor_email_texts(url)
             try:
                 message_enqueue(
                     channel=Channel.EMAIL,
                     to=doctor.email,
-                    subject=title,
+                    subject=subject,
                     body=email_body,
                     purpose=RESULT_READY,
                     dedupe_key=f"{key}:doctor-email",
                     about=order,
                     clinic=order.clinic,
+                    audience=Audience.STAFF,
                 )
             except ValidationError:
                 # A malformed staff address must not undo the release; the note in the site still tells them.

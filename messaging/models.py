@@ -35,6 +35,14 @@ class MessageStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class Audience(models.TextChoices):
+    """Who a message is for: the outbox is the patients' (reminders, "your result is ready"); what
+    goes to staff (an e-mail that a result awaits them in the site) is kept apart from it."""
+
+    PATIENT = "patient", _("Patients")
+    STAFF = "staff", _("Staff")
+
+
 # The rows the sender looks at: waiting for their time, or claimed by a sender whose lease may run out.
 DUE_STATUSES = [MessageStatus.PENDING, MessageStatus.SENDING]
 
@@ -54,6 +62,9 @@ class Message(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = EncryptedTextField(_("text"))
     purpose = models.CharField(_("purpose"), max_length=60, help_text=_("What kind of message, e.g. a reminder."))
+    audience = models.CharField(
+        _("recipients"), max_length=10, choices=Audience.choices, default=Audience.PATIENT, db_default=Audience.PATIENT
+    )
     # Whoever plans a message names it, so planning the same message twice finds the first one.
     dedupe_key = models.CharField(max_length=200, unique=True)
     clinic = models.ForeignKey(
@@ -87,6 +98,7 @@ class Message(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(channel__in=Channel.values), name="message_channel_known"),
             models.CheckConstraint(condition=models.Q(status__in=MessageStatus.values), name="message_status_known"),
+            models.CheckConstraint(condition=models.Q(audience__in=Audience.values), name="message_audience_known"),
             models.CheckConstraint(
                 condition=models.Q(content_type__isnull=True, object_id__isnull=True)
                 | models.Q(content_type__isnull=False, object_id__isnull=False),

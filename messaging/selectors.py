@@ -4,19 +4,20 @@ a user's notifications (the bell's count and list)."""
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404
 
-from clinic.selectors import clinics_for_user, user_sees_all_clinics
-from messaging.models import Message, Notification
+from clinic.access import in_clinics, one_or_404, require, sees_whole_network
+from messaging.models import Audience, Message, Notification
 from staff.models import User
 
 
-def messages_about(obj: models.Model, *, purpose: str | None = None) -> QuerySet[Message]:
-    """The messages about ``obj`` (an appointment, an exam result...), in the order they are due."""
+def messages_about(obj: models.Model, *, purpose: str | None = None, audience: str | None = None) -> QuerySet[Message]:
+    """The messages about ``obj`` (an appointment, an exam result...), in the order they are due;
+    only those to patients, or to staff, when ``audience`` says so."""
     messages = Message.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+    if audience is not None:
+        messages = messages.filter(audience=audience)
     if purpose is not None:
         messages = messages.filter(purpose=purpose)
     return messages.order_by("send_after", "pk")
@@ -27,18 +28,20 @@ def message_exists(dedupe_key: str) -> bool:
 
 
 def _visible_to(user: User) -> QuerySet[Message]:
-    """Messages of the user's clinics; those of no clinic only to people who see the whole network."""
-    if not user.has_perm("messaging.view_message"):
-        raise PermissionDenied
+    """Messages of the user's clinics (those of no clinic are the network's: clinic.view_all_clinics)."""
+    require(user, "messaging.view_message")
     messages = Message.objects.select_related("clinic")
-    if user_sees_all_clinics(user):
+    if sees_whole_network(user):
         return messages
-    return messages.filter(clinic__in=clinics_for_user(user))
+    return in_clinics(messages, user)
 
 
-def outbox_for_user(user: User, *, channel: str = "", status: str = "") -> QuerySet[Message]:
-    """The outbox newest first, optionally of one channel and one status."""
-    messages = _visible_to(user)
+def outbox_for_user(
+    user: User, *, channel: str = "", status: str = "", audience: str = Audience.PATIENT
+) -> QuerySet[Message]:
+    """The outbox newest first: the messages to patients (or, asked for, those to staff), optionally
+    of one channel and one status."""
+    messages = _visible_to(user).filter(audience=audience)
     if channel:
         messages = messages.filter(channel=channel)
     if status:
@@ -47,10 +50,7 @@ def outbox_for_user(user: User, *, channel: str = "", status: str = "") -> Query
 
 
 def message_for_user(user: User, pk: int) -> Message:
-    try:
-        return _visible_to(user).select_related("content_type").get(pk=pk)
-    except Message.DoesNotExist as error:
-        raise Http404 from error
+    return one_or_404(_visible_to(user).select_related("content_type"), pk)
 
 
 def unread_count(user: User) -> int:
@@ -61,3 +61,9 @@ def unread_count(user: User) -> int:
 def notifications_for(user: User, *, limit: int = 50) -> list[Notification]:
     """``user``'s latest notes, newest first, read or not; only ever their own."""
     return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-id")[:limit])
+
+
+def notification_for_user(user: User, pk: int) -> Notification:
+    """One of ``user``'s own notes; another user's is not found, not refused (whether it exists is
+    none of this user's business)."""
+    return one_or_404(Notification.objects.filter(recipient=user), pk)

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from clinic.brazil import phone_number
 from clinic.models import Clinic
-from messaging.models import Channel, Message, MessageStatus, Notification
+from messaging.models import Audience, Channel, Message, MessageStatus, Notification
 from staff.models import User
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 def address_normal(*, channel: str, to: str) -> str:
     """The recipient as providers want it: E.164 for SMS and WhatsApp, the e-mail address as typed.
 
-    Raises ``ValidationError`` when ``to`` cannot be an address of ``channel``.
+    Raises ``ValidationError`` when ``to`` cannot be an address of ``channel``: for a phone, the
+    number must exist by the rule every stored phone follows (``clinic.brazil.phone_number``).
     """
     to = (to or "").strip()
     if channel == Channel.EMAIL:
@@ -36,12 +38,9 @@ def address_normal(*, channel: str, to: str) -> str:
         return to
     if channel not in (Channel.SMS, Channel.WHATSAPP):
         raise ValidationError(_("Unknown channel."))
-    try:
-        number = phonenumbers.parse(to, None)
-    except phonenumbers.NumberParseException as error:
-        raise ValidationError(_("A phone number must be in E.164 form, such as +5511987654321.")) from error
-    if not to.startswith("+") or not phonenumbers.is_possible_number(number):
-        raise ValidationError(_("A phone number must be in E.164 form, such as +5511987654321."))
+    number = phone_number(to, region=None) if to.startswith("+") else None
+    if number is None:
+        raise ValidationError(_("A phone number must be one that exists, in E.164 form, such as +5511987654321."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -64,6 +63,7 @@ def message_enqueue(
     clinic: Clinic | None = None,
     send_after: datetime | None = None,
     expires_at: datetime | None = None,
+    audience: str = Audience.PATIENT,
 ) -> Message:
     """Put a message in the outbox; the sender sends it once ``send_after`` has come.
 
@@ -71,7 +71,8 @@ def message_enqueue(
     the message already planned, whatever its state, and plans nothing new. A message due now is
     handed to a worker as soon as the caller's transaction commits; the periodic sender would
     find it anyway. ``expires_at``: a message still unsent then is given up (a reminder after the
-    visit helps nobody).
+    visit helps nobody). ``audience``: a message to a member of staff is kept apart from the
+    patients' outbox, and says no more than that something awaits them in the site.
     """
     now = timezone.now()
     send_after = send_after or now
@@ -83,6 +84,8 @@ def message_enqueue(
         raise ValidationError({"body": _("A message needs a text.")})
     if expires_at is not None and expires_at <= send_after:
         raise ValidationError(_("A message cannot expire before it is due."))
+    if audience not in Audience.values:
+        raise ValidationError(_("A message is for patients or for staff."))
     address = address_normal(channel=channel, to=to)
     content_type, object_id = _about_reference(about)
     message, created = Message.objects.get_or_create(
@@ -93,6 +96,7 @@ def message_enqueue(
             "subject": subject.strip()[:200],
             "body": body,
             "purpose": purpose,
+            "audience": audience,
             "clinic": clinic,
             "content_type": content_type,
             "object_id": object_id,

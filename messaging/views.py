@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from clinic.http import AuthenticatedRequest, safe_next
 from messaging import selectors, services
 from messaging.forms import OutboxFilterForm
-from messaging.models import Notification
+from messaging.models import Audience
+from messaging.purposes import purpose_label, purpose_labels
 
 
 @login_required
@@ -25,9 +26,15 @@ def outbox(request: AuthenticatedRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     outgoing = selectors.outbox_for_user(
-        request.user, channel=filters.get("channel", ""), status=filters.get("status", "")
+        request.user,
+        channel=filters.get("channel", ""),
+        status=filters.get("status", ""),
+        audience=filters.get("audience") or Audience.PATIENT,
     )
     page = Paginator(outgoing, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = purpose_labels()
+    for message in page:
+        message.purpose_label = labels.get(message.purpose, message.purpose)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query_string": query.urlencode()}
@@ -39,7 +46,8 @@ def outbox(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required("messaging.view_message", raise_exception=True)
 def message_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     message = selectors.message_for_user(request.user, pk)
-    return render(request, "messaging/message_detail.html", {"message": message, "history": message.history.all()})
+    context = {"message": message, "purpose": purpose_label(message.purpose), "history": message.history.all()}
+    return render(request, "messaging/message_detail.html", context)
 
 
 # Notifications: the bell in the top bar and the list it opens ---------------------------------------
@@ -76,9 +84,8 @@ def notifications(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Mark the note read and go where it points. Another user's note is not found, not refused:
-    whether it exists is none of this user's business."""
-    note = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    """Mark the note read and go where it points (only ever one of the user's own)."""
+    note = selectors.notification_for_user(request.user, pk)
     note = services.notification_open(notification=note, by=request.user)
     return redirect(safe_next(request, note.url) or reverse("messaging:notifications"))
 

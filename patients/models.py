@@ -146,6 +146,7 @@ class Patient(models.Model):
             ("set_patient_status", _("Can set a patient's status")),
             ("view_clinical_history", _("Can see a patient's conditions, medications and allergies")),
             ("change_clinical_history", _("Can record conditions, medications and allergies")),
+            ("view_allergies", _("Can see a patient's allergies (the banner on every page of the patient)")),
         ]
 
     def __str__(self) -> str:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.postgres.search import TrigramWordDistance, TrigramWordSimilarity
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
+from clinic.access import require, sees_allergies
 from clinic.brazil import cpf_is_valid, only_digits
 from clinic.crypto import blind_index
 from messaging.services import address_normal
@@ -156,18 +157,21 @@ def patient_for_user(user: User, pk: int) -> Patient:
     """The patient ``pk`` if ``user`` may open patient records.
 
     The registry is the network's master patient index: a patient is registered once and found
-    from any clinic, so reception never registers a duplicate. What is bound to a clinic (its
-    appointments, beds, exams) is scoped to the user's clinics by the apps that own it.
+    from any clinic, so reception never registers a duplicate (clinic/access.py). What is bound to
+    a clinic (its appointments, beds, exams) is scoped by the apps that own it.
     """
-    if not user.has_perm("patients.view_patient"):
-        raise PermissionDenied
+    require(user, "patients.view_patient")
     try:
         return Patient.objects.select_related("home_clinic").get(pk=pk)
     except Patient.DoesNotExist as error:
         raise Http404 from error
 
 
-def patient_allergies(patient: Patient) -> list[Allergy]:
+def patient_allergies(user: User, patient: Patient) -> list[Allergy] | None:
+    """The patient's active allergies, for the banner on every page of the patient; None when
+    ``user`` may not see them (reception, billing: see clinic/access.py), so no banner is shown."""
+    if not sees_allergies(user):
+        return None
     return list(patient.allergies.filter(active=True).order_by("-severity", "id"))
 
 
@@ -188,8 +192,8 @@ def patient_status_changes(patient: Patient, limit: int = 20) -> list[PatientSta
 
 
 def document_for_user(user: User, pk: int) -> PatientDocument:
-    if not user.has_perm("patients.download_patientdocument"):
-        raise PermissionDenied
+    """A document of the registry: like the patient, it is the network's (clinic/access.py)."""
+    require(user, "patients.download_patientdocument")
     try:
         return PatientDocument.objects.select_related("patient").get(pk=pk)
     except PatientDocument.DoesNotExist as error:

@@ -13,13 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.access import clinics_for_user, one_or_404
 from clinic.http import AuthenticatedRequest, client_ip, form_errors_from, safe_next, user_agent
-from clinic.selectors import clinics_for_user
 from patients import icd10, selectors, services
 from patients.forms import (
     AllergyForm,
@@ -38,7 +38,7 @@ from patients.panels import panels_for
 
 def _patient_context(request: AuthenticatedRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
     """What every page of one patient shows: the header with the allergy banner."""
-    return {"patient": patient, "allergies": selectors.patient_allergies(patient), **extra}
+    return {"patient": patient, "allergies": selectors.patient_allergies(request.user, patient), **extra}
 
 
 @login_required
@@ -264,8 +264,9 @@ def allergy_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 def _history_item(request: AuthenticatedRequest, pk: int, model: type[Any], item: int) -> Any:
+    """An entry of this patient's history (the chart's, across the network: clinic/access.py)."""
     patient = selectors.patient_for_user(request.user, pk)
-    return get_object_or_404(model, pk=item, patient=patient)
+    return one_or_404(model.objects.filter(patient=patient), item)
 
 
 @login_required

@@ -6,12 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
-from clinic.selectors import clinics_for_user
+from clinic.access import in_chart, in_clinics_or_404, one_or_404, require, works_in
 from patients.models import Condition, Medication, Patient
 from scheduling.models import Appointment, AppointmentStatus, Consultation, Diagnosis
 from staff.models import User
@@ -27,22 +25,14 @@ _UNDER_WAY = (AppointmentStatus.WAITING, AppointmentStatus.IN_PROGRESS)
 
 def appointment_for_consultation(user: User, pk: int) -> Appointment:
     """The appointment ``pk``, with what its consultation page shows, if ``user`` sees consultations of its clinic."""
-    if not user.has_perm("scheduling.view_consultation"):
-        raise PermissionDenied
-    try:
-        return Appointment.objects.select_related("patient", "practitioner__user", "specialty", "clinic", "room").get(
-            pk=pk, clinic__in=clinics_for_user(user)
-        )
-    except Appointment.DoesNotExist as error:
-        raise Http404 from error
+    require(user, "scheduling.view_consultation")
+    appointments = Appointment.objects.select_related("patient", "practitioner__user", "specialty", "clinic", "room")
+    return in_clinics_or_404(appointments, user, pk)
 
 
 def diagnosis_of(appointment: Appointment, pk: int) -> Diagnosis:
     """A diagnosis of the appointment's consultation (fetched with ``appointment_for_consultation``), or 404."""
-    try:
-        return Diagnosis.objects.get(pk=pk, consultation__appointment=appointment)
-    except Diagnosis.DoesNotExist as error:
-        raise Http404 from error
+    return one_or_404(Diagnosis.objects.filter(consultation__appointment=appointment), pk)
 
 
 def consultation_of(appointment: Appointment) -> Consultation | None:
@@ -59,6 +49,7 @@ def consultation_diagnoses(consultation: Consultation | None) -> list[Diagnosis]
 class PastConsultation:
     appointment: Appointment
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    opens: bool = True  # its page is in one of the reader's clinics
 
 
 @dataclass
@@ -70,10 +61,11 @@ class RecentHistory:
 
 def patient_recent_history(*, user: User, appointment: Appointment) -> RecentHistory:
     """What the doctor reads before and during the consultation: active conditions, medications in
-    use, and the patient's last finished consultations (in the user's clinics) with their diagnoses."""
+    use, and the patient's last finished consultations (the chart's, across the network for clinical
+    roles: clinic/access.py) with their diagnoses."""
     patient = appointment.patient
     earlier = list(
-        _listed(Appointment.objects.filter(patient=patient, clinic__in=clinics_for_user(user)))
+        _listed(in_chart(Appointment.objects.filter(patient=patient), user))
         .filter(status=AppointmentStatus.FINISHED)
         .exclude(pk=appointment.pk)
         .order_by("-starts_at", "-id")[:RECENT_CONSULTATIONS]
@@ -82,7 +74,7 @@ def patient_recent_history(*, user: User, appointment: Appointment) -> RecentHis
     return RecentHistory(
         conditions=list(patient.conditions.filter(status=Condition.Status.ACTIVE).order_by("-recorded_at")),
         medications=list(patient.medications.filter(active=True).order_by("-recorded_at")),
-        consultations=[PastConsultation(a, diagnoses.get(a.pk, [])) for a in earlier],
+        consultations=[PastConsultation(a, diagnoses.get(a.pk, []), works_in(user, a.clinic_id)) for a in earlier],
     )
 
 
@@ -93,6 +85,8 @@ def patient_recent_history(*, user: User, appointment: Appointment) -> RecentHis
 class PanelLine:
     appointment: Appointment
     diagnoses: list[Diagnosis]
+    # Another clinic's appointment is part of the chart, but its pages are that clinic's.
+    opens: bool = True
 
     @property
     def has_consultation_page(self) -> bool:
@@ -145,13 +139,14 @@ def patient_appointments(
     limit: int = PANEL_PAGE,
     now: datetime | None = None,
 ) -> PanelList:
-    """One page of the patient's appointments in the user's clinics: those to come or under way
+    """One page of the patient's appointments as the chart shows them to ``user`` (every clinic's to
+    clinical roles, their own clinics' to others: clinic/access.py): those to come or under way
     (soonest first; cancelled ones too, marked so), or the past ones (latest first). Finished ones
     carry their diagnoses when the user may see consultations. At most two queries, whatever the
     number of appointments.
     """
     now = now or timezone.now()
-    appointments = _listed(Appointment.objects.filter(patient=patient, clinic__in=clinics_for_user(user)))
+    appointments = _listed(in_chart(Appointment.objects.filter(patient=patient), user))
     # A consultation finished before its booked end is past; one running late is still current.
     to_come = (Q(ends_at__gt=now) & ~Q(status__in=_DONE)) | Q(status__in=_UNDER_WAY)
     if upcoming:
@@ -164,5 +159,7 @@ def patient_appointments(
     if user.has_perm("scheduling.view_consultation"):
         diagnoses = _diagnoses_by_appointment([a.pk for a in page if a.status == AppointmentStatus.FINISHED])
     return PanelList(
-        lines=[PanelLine(a, diagnoses.get(a.pk, [])) for a in page], more=more, next_offset=offset + len(page)
+        lines=[PanelLine(a, diagnoses.get(a.pk, []), opens=works_in(user, a.clinic_id)) for a in page],
+        more=more,
+        next_offset=offset + len(page),
     )

@@ -67,13 +67,14 @@ class WaitingListAddForm(forms.Form):
         help_text=_("For example: prefers mornings; call the daughter first."),
     )
 
-    def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, clinics: QuerySet[Clinic], practitioners: QuerySet[Practitioner], **kwargs: Any
+    ) -> None:
+        """``clinics`` and ``practitioners``: those of the clinics the user works in (clinic/access.py)."""
         super().__init__(*args, **kwargs)
         self.fields["specialty"].queryset = Specialty.objects.filter(is_active=True).order_by("name")  # type: ignore[attr-defined]
-        self.fields["practitioner"].queryset = (  # type: ignore[attr-defined]
-            Practitioner.objects.filter(is_active=True)
-            .select_related("user")
-            .order_by("user__first_name", "user__last_name", "pk")
+        self.fields["practitioner"].queryset = practitioners.order_by(  # type: ignore[attr-defined]
+            "user__first_name", "user__last_name", "pk"
         )
         self.fields["clinic"].queryset = clinics.order_by("code")  # type: ignore[attr-defined]
 

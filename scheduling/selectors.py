@@ -17,10 +17,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from clinic.access import in_clinics, in_clinics_or_404, require
 from clinic.models import Clinic
 from scheduling.availability import Slot, free_slots
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
-from staff.models import Practitioner, Specialty, WorkingHours
+from staff.models import Practitioner, Specialty, User, WorkingHours
 
 _PATIENT_FIELDS = ("patient__full_name", "patient__social_name", "patient__birth_date", "patient__sex")
 
@@ -45,6 +46,12 @@ def appointments_with_names() -> QuerySet[Appointment]:
     )
 
 
+def appointment_for_user(user: User, pk: int) -> Appointment:
+    """An appointment of one of the user's clinics (clinic/access.py), with what its page shows; or 404."""
+    require(user, "scheduling.view_appointment")
+    return in_clinics_or_404(appointments_with_names(), user, pk)
+
+
 def day_bounds(day: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
     """The first and the first-after-last instant of a local day (23 or 25 hours where clocks change)."""
     return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(
@@ -56,9 +63,9 @@ def day_bounds(day: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def bookable_practitioners(
-    *, specialty: Specialty, clinics: Iterable[Clinic] | None = None, practitioner: Practitioner | None = None
+    *, specialty: Specialty | int, clinics: Iterable[Clinic] | None = None, practitioner: Practitioner | None = None
 ) -> QuerySet[Practitioner]:
-    """Active practitioners of ``specialty``, who have working hours in one of ``clinics`` if given."""
+    """Active practitioners of ``specialty`` (or its pk), who have working hours in one of ``clinics`` if given."""
     practitioners = Practitioner.objects.filter(is_active=True, specialty_links__specialty=specialty)
     if practitioner is not None:
         practitioners = practitioners.filter(pk=practitioner.pk)
@@ -68,6 +75,13 @@ def bookable_practitioners(
             Q(pk__in=WorkingHours.objects.filter(clinic_id__in=clinic_ids).values("practitioner_id"))
         )
     return practitioners.select_related("user").order_by("user__first_name", "user__last_name", "pk")
+
+
+def practitioners_for_user(user: User) -> QuerySet[Practitioner]:
+    """Active practitioners with hours in a clinic ``user`` works in: those whose slots they may book
+    (a slot posted back with anyone else is refused; clinic/access.py)."""
+    hours = in_clinics(WorkingHours.objects.all(), user).values("practitioner_id")
+    return Practitioner.objects.filter(is_active=True, pk__in=hours).select_related("user")
 
 
 # Searching a short window first keeps "first available" cheap when a time is free soon, which is

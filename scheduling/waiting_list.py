@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import DateField, Exists, F, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
-from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from clinic.access import one_or_404, require, visible_clinic_ids, works_in
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from patients.models import Patient
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, WaitingListEntry
 from staff.models import (
@@ -112,7 +111,7 @@ def waiting_list_add(
                 % {"practitioner": practitioner.user, "specialty": specialty.name}
             )
     if clinic is not None:
-        if not clinics_for_user(by).filter(pk=clinic.pk).exists():
+        if not works_in(by, clinic.pk):
             errors["clinic"].append(_("You can only add entries for the clinics you work in."))
         elif practitioner is not None and not _works_in(practitioner, clinic):
             errors["clinic"].append(
@@ -232,15 +231,11 @@ def waiting_list(
 
 
 def waiting_entry_for_user(user: User, pk: int) -> WaitingListEntry:
-    """The entry ``pk`` if ``user`` may see the waiting list and the entry's clinic."""
-    if not user.has_perm("scheduling.view_waitinglistentry"):
-        raise PermissionDenied
-    try:
-        return WaitingListEntry.objects.select_related("patient", "specialty").get(
-            _visible(clinics_for_user(user)), pk=pk
-        )
-    except WaitingListEntry.DoesNotExist as error:
-        raise Http404 from error
+    """The entry ``pk`` if ``user`` may see the waiting list and the entry's clinic: one of theirs,
+    or none (an entry any clinic of the network may serve)."""
+    require(user, "scheduling.view_waitinglistentry")
+    entries = WaitingListEntry.objects.filter(Q(clinic__isnull=True) | Q(clinic_id__in=visible_clinic_ids(user)))
+    return one_or_404(entries.select_related("patient", "specialty"), pk)
 
 
 def patient_waiting_entries(patient: Patient) -> list[WaitingListEntry]:

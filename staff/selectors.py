@@ -8,11 +8,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
+from clinic.access import in_clinics, in_clinics_or_404, one_or_404
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from staff.models import CareUnit, Leave, Shift, ShiftFunction, User
 
 # Bootstrap colour of each function's badge on the rota.
@@ -59,27 +58,21 @@ def iso_week(week_start: date) -> str:
 
 
 def care_units_for_user(user: User) -> QuerySet[CareUnit]:
-    """The open care units of the clinics ``user`` may see, clinic by clinic."""
+    """The open care units of the clinics ``user`` works in (clinic/access.py), clinic by clinic."""
     return (
-        CareUnit.objects.filter(clinic__in=clinics_for_user(user), is_active=True)
+        in_clinics(CareUnit.objects.filter(is_active=True), user)
         .select_related("clinic")
         .order_by("clinic__name", "name")
     )
 
 
 def care_unit_for_user(user: User, pk: int) -> CareUnit:
-    try:
-        return care_units_for_user(user).get(pk=pk)
-    except CareUnit.DoesNotExist as error:
-        raise Http404 from error
+    return one_or_404(care_units_for_user(user), pk)
 
 
 def shift_for_user(user: User, pk: int) -> Shift:
     """A shift of a unit in one of ``user``'s clinics (closed units included), or 404."""
-    try:
-        return Shift.objects.select_related("unit__clinic", "user").get(pk=pk, unit__clinic__in=clinics_for_user(user))
-    except Shift.DoesNotExist as error:
-        raise Http404 from error
+    return in_clinics_or_404(Shift.objects.select_related("unit__clinic", "user"), user, pk, field="unit__clinic")
 
 
 def staff_of_clinic(clinic: Clinic) -> QuerySet[User]:

@@ -1,4 +1,5 @@
-"""Reads of the triage app: the door's queue, a doctor's urgent patients, who is on duty, a visit, a patient's vitals.
+"""Reads of the triage app: the door's queue, a doctor's urgent patients, who is on duty, a visit, the
+triage of a consultation that came from the door, a patient's vitals.
 
 The queues read only the rows still in a queue, through the partial index ``visit_queue_idx``
 (clinic, risk_rank, arrived_at where in_queue), so they cost the same with years of visits behind
@@ -11,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
+from clinic.access import in_chart, in_clinics, in_clinics_or_404, require
 from clinic.models import Clinic
 from exams.models import ExamOrder
 from patients.models import Patient, RiskColour
-from scheduling.models import AppointmentStatus
-from staff.models import CareUnit, Practitioner, ShiftFunction
+from scheduling.models import Appointment, AppointmentStatus
+from staff.models import CareUnit, Practitioner, ShiftFunction, User
 from triage import rules
 from triage.models import Assessment, Visit, VisitStatus
 
@@ -114,7 +115,9 @@ def triage_queue(*, clinic: Clinic, now: datetime | None = None) -> Queue:
 
 
 def doctor_queue(*, practitioner: Practitioner, now: datetime | None = None) -> list[QueueLine]:
-    """The walk-ins routed to ``practitioner`` whose consultation has not started, by risk then arrival."""
+    """The walk-ins routed to ``practitioner`` whose consultation has not started, by risk then arrival;
+    each line with what the doctor reads of the triage: the latest assessment (complaint, vital signs and
+    their flags) and, on the visit, the nurse's note for the doctor."""
     now = now or timezone.now()
     visits = (
         _in_queue()
@@ -166,32 +169,47 @@ def doctors_of(clinic: Clinic) -> list[Practitioner]:
     )
 
 
-def visit_detail(pk: int) -> Visit:
-    """A visit with everything its page shows loaded: assessments (oldest first), appointment, admission, orders.
-
-    Raises Http404 when there is no such visit; the caller checks the clinic against the user's.
-    """
-    visit = (
-        Visit.objects.select_related(
-            "clinic",
-            "patient",
-            "arrived_by",
-            "routed_by",
-            "appointment__practitioner__user",
-            "appointment__specialty",
-            "appointment__room",
-            "admission",
-        )
-        .prefetch_related(
-            Prefetch("assessments", queryset=Assessment.objects.select_related("by").order_by("finished_at", "id")),
-            Prefetch("exam_orders", queryset=ExamOrder.objects.select_related("exam", "unit").order_by("pk")),
-        )
-        .filter(pk=pk)
-        .first()
+def visit_for_user(user: User, pk: int) -> Visit:
+    """A visit of one of the user's clinics (clinic/access.py) with everything its page shows loaded:
+    assessments (oldest first), appointment, admission, orders; else 404."""
+    require(user, "triage.view_visit")
+    visits = Visit.objects.select_related(
+        "clinic",
+        "patient",
+        "arrived_by",
+        "routed_by",
+        "appointment__practitioner__user",
+        "appointment__specialty",
+        "appointment__room",
+        "admission",
+    ).prefetch_related(
+        Prefetch("assessments", queryset=Assessment.objects.select_related("by").order_by("finished_at", "id")),
+        Prefetch("exam_orders", queryset=ExamOrder.objects.select_related("exam", "unit").order_by("pk")),
     )
+    return in_clinics_or_404(visits, user, pk)
+
+
+@dataclass(frozen=True)
+class DoorTriage:
+    """What the emergency door found of a walk-in it sent to a doctor: the visit (with the nurse's note
+    for the doctor) and its latest assessment (None if it never had one)."""
+
+    visit: Visit
+    assessment: Assessment | None
+
+
+def consultation_triage(*, user: User, appointment: Appointment) -> DoorTriage | None:
+    """The emergency visit that sent ``appointment`` to the doctor, with its latest assessment; None for
+    an appointment that did not come from the door.
+
+    ``appointment`` was fetched for ``user`` (``appointment_for_consultation``); the visit is scoped to
+    the user's clinics again, as every read of the door is. Two queries: the visit, its latest assessment.
+    """
+    visit = in_clinics(Visit.objects.filter(appointment=appointment), user).select_related("routed_by").first()
     if visit is None:
-        raise Http404
-    return visit
+        return None
+    latest = Assessment.objects.filter(visit=visit).select_related("by").order_by("-finished_at", "-id").first()
+    return DoorTriage(visit=visit, assessment=latest)
 
 
 @dataclass(frozen=True)
@@ -212,10 +230,11 @@ class VitalsPanel:
     series: list[VitalSeries]
 
 
-def patient_vitals(*, patient: Patient, limit: int = 50) -> VitalsPanel:
-    """The latest ``limit`` assessments of ``patient`` (one query) and the series drawn from them."""
+def patient_vitals(*, patient: Patient, user: User, limit: int = 50) -> VitalsPanel:
+    """The latest ``limit`` assessments of ``patient`` that the chart shows ``user`` (every clinic's
+    to clinical roles: clinic/access.py; one query) and the series drawn from them."""
     assessments = list(
-        Assessment.objects.filter(patient=patient)
+        in_chart(Assessment.objects.filter(patient=patient), user, field="visit__clinic")
         .select_related("by", "visit__clinic")
         .order_by("-finished_at", "-id")[:limit]
     )

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from beds.models import Admission, AdmissionSource, AdmissionStatus, Priority
 from beds.services import admission_request
+from clinic.access import require_works_in
 from clinic.models import Clinic, Room
 from clinic.recorded import require_past
 from exams.models import Exam, OrderOrigin, OrderPriority
@@ -76,9 +77,11 @@ def visit_arrive(*, clinic: Clinic, patient: Patient, by: User, note: str = "", 
     insert goes through, and the other gets the same message as an arrival of someone already
     waiting (at this door or another one).
     """
+    require_works_in(by, clinic.pk)
     note = _short_text(note, "note", MAX_TEXT)
     if at is not None:
         require_past(at, "arrived_at")
+    _refuse_if_with_a_doctor(patient)
     visit = Visit(clinic=clinic, patient=patient, arrival_note=note, arrived_at=at or timezone.now(), arrived_by=by)
     try:
         with transaction.atomic():
@@ -91,6 +94,24 @@ def visit_arrive(*, clinic: Clinic, patient: Patient, by: User, note: str = "", 
             ) from error
         raise
     return visit
+
+
+def _refuse_if_with_a_doctor(patient: Patient) -> None:
+    """A patient in a consultation is with a doctor already, who sees to them: routing them to another
+    from the door would be refused at the end (``appointment_urgent``), so the arrival is refused at
+    once. A patient only checked in for a later consultation may still come to the door."""
+    current = (
+        Appointment.objects.filter(patient=patient, status=AppointmentStatus.IN_PROGRESS)
+        .select_related("clinic")
+        .order_by("-starts_at")
+        .first()
+    )
+    if current is not None:
+        raise ValidationError(
+            _("This patient is in a consultation at %(clinic)s: the doctor there sees to them.")
+            % {"clinic": current.clinic.name},
+            code="in_consultation",
+        )
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from beds.models import (
     WardKind,
     WardRoom,
 )
+from clinic import access
 from clinic.models import Clinic, Floor
 from patients.models import Patient, RiskColour, Sex
 from staff import roles
@@ -336,7 +337,7 @@ def test_the_board_costs_the_same_queries_for_ten_or_five_hundred_beds(
     clinic: Clinic, ward: Ward, nurse: User, django_assert_max_num_queries: Any
 ) -> None:
     nurse.has_perm("beds.view_bed")  # the view checks a permission first, which loads them all
-    selectors.visible_clinic_ids(nurse)  # and reads the user's clinics once per request
+    access.visible_clinic_ids(nurse)  # and reads the user's clinics once per request
     _fill(ward, beds=12, start=0)
     tiles_few, queries_few = _read_board(nurse, clinic)
     _fill(ward, beds=488, start=1000)
@@ -388,7 +389,7 @@ def test_an_admissions_stays_come_in_order(clinic: Clinic, ward: Ward, nurse: Us
     assert [stay.bed for stay in selectors.admission_stays(admission)] == [first, second]
 
 
-def _admissions_read(patient: Patient) -> tuple[list[Any], int]:
+def _admissions_read(patient: Patient, nurse: User) -> tuple[list[Any], int]:
     with CaptureQueriesContext(connection) as captured:
         read = [
             (
@@ -399,7 +400,7 @@ def _admissions_read(patient: Patient) -> tuple[list[Any], int]:
                 admission.discharged_by,
                 [(stay.bed.code, stay.bed.room.ward.clinic.name) for stay in admission.stay_list],  # type: ignore[attr-defined]
             )
-            for admission in selectors.patient_admissions(patient)
+            for admission in selectors.patient_admissions(patient, user=nurse)
         ]
     return read, len(captured)
 
@@ -410,7 +411,7 @@ def test_a_patients_admissions_cost_the_same_queries_however_many(clinic: Clinic
     earlier = make_request(patient=patient, clinic=clinic, by=nurse, at=NOW - timedelta(days=30))
     services.admission_admit(admission=earlier, bed=first_bed, by=nurse, at=NOW - timedelta(days=30))
     services.admission_discharge(admission=earlier, kind=DischargeKind.HOME, by=nurse, at=NOW - timedelta(days=29))
-    read_one, queries_one = _admissions_read(patient)
+    read_one, queries_one = _admissions_read(patient, nurse)
 
     for days_ago in (20, 10):
         admission = make_request(patient=patient, clinic=clinic, by=nurse, at=NOW - timedelta(days=days_ago))
@@ -424,7 +425,7 @@ def test_a_patients_admissions_cost_the_same_queries_however_many(clinic: Clinic
         )
         services.bed_mark_clean(bed=second_bed, by=nurse, at=NOW - timedelta(days=days_ago - 3))
     make_request(patient=patient, clinic=clinic, by=nurse)
-    read_all, queries_all = _admissions_read(patient)
+    read_all, queries_all = _admissions_read(patient, nurse)
 
     assert queries_one == queries_all == 2
     assert [row[0] for row in read_all][-1] == earlier.pk
@@ -464,7 +465,12 @@ def test_open_requests_come_most_urgent_first_then_oldest(
         admission=asked(Priority.EMERGENCY, 60), bed=bed_in(WardFactory(floor=FloorFactory(clinic=clinic))), by=nurse
     )
     elsewhere = ClinicFactory()
-    theirs = asked(Priority.EMERGENCY, 70, where=elsewhere)
+    theirs = make_request(
+        clinic=elsewhere,
+        by=make_user(roles.WARD_NURSE, clinics=[elsewhere]),
+        priority=Priority.EMERGENCY,
+        at=NOW - timedelta(hours=70),
+    )
 
     assert selectors.open_requests(user=nurse) == [emergency_old, emergency_new, urgent, routine_old, routine_new]
     both = make_user(roles.WARD_NURSE, clinics=[clinic, elsewhere])

@@ -342,7 +342,7 @@ def test_the_chart_panel_lists_admissions_with_their_beds(
 ) -> None:
     admission = _admitted(ward_setting, bed_code="202-A")
     services.admission_transfer(admission=admission, bed=ward_setting["beds"]["202-B"], by=ward_setting["nurse"])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         page = nurse_client.get(reverse("beds:panel-admissions", args=[admission.patient.pk]))
     html = page.content.decode()
     assert "202-A" in html and "202-B" in html and "3 days" in html

@@ -23,7 +23,7 @@ from clinic.models import Clinic
 from exams import services
 from exams.models import ExamOrder, OrderStatus
 from exams.tests.test_services import NOW, Lab, assert_refused, events_of, lab_setting, ordered, resulted, world
-from messaging.models import Channel, Message, Notification
+from messaging.models import Audience, Channel, Message, Notification
 from patients.models import Patient, ReminderChannel
 from staff import roles
 from staff.models import User
@@ -90,12 +90,19 @@ def test_a_second_person_releases_and_the_patient_and_doctor_are_told(lab: Lab) 
         None,
     )
 
+    # E-mail leaves the building: it says only that a result awaits, and where (issue 11, item 5).
     email = Message.objects.get(dedupe_key=f"exam-result:{order.pk}:doctor-email")
-    assert (email.channel, email.to, email.subject) == (Channel.EMAIL, lab.doctor.email, note.title)
-    assert settings.SITE_URL + reverse("exams:order", args=[order.pk]) in email.body
-    assert "Hemograma completo" in email.body and lab.patient.display_name in email.body
-    for value in VALUE_STRINGS:
-        assert value not in email.body
+    assert (email.channel, email.to, email.audience) == (Channel.EMAIL, lab.doctor.email, Audience.STAFF)
+    assert email.subject == in_site_language("An exam result awaits you")
+    link = settings.SITE_URL + reverse("exams:order", args=[order.pk])
+    assert email.body == in_site_language(
+        "A result of an exam you ordered was released. Sign in to see it: %(link)s", link=link
+    )
+    names = [word for word in lab.patient.full_name.split() if len(word) > 3]
+    names += ["Hemograma", "Hemoglobina", "Leucócitos", *VALUE_STRINGS]
+    for secret in names:
+        assert secret not in email.subject and secret not in email.body
+    assert to_patient.audience == Audience.PATIENT
     assert Message.objects.count() == 2
 
 

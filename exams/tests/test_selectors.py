@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import translation
 
+from clinic import access
 from clinic.models import Clinic
 from exams import selectors, services
 from exams.models import ExamKind, ExamOrder, Flag, OrderPriority, OrderStatus, Specimen
@@ -123,7 +124,7 @@ def test_the_order_list_shows_the_users_clinics_and_filters(lab: Lab, make_user:
     cancelled = services.order_cancel(order=order_at(lab, NOW), by=lab.doctor, reason="Pedido em dobro")
     other_clinic = ClinicFactory()
     CareUnitFactory(clinic=other_clinic, kind=CareUnit.Kind.LABORATORY)
-    order_at(lab, NOW, clinic=other_clinic)
+    order_at(lab, NOW, clinic=other_clinic, by=make_user(roles.DOCTOR, clinics=[other_clinic]))
 
     assert selectors.orders_for(user=lab.doctor) == [cancelled, of_other_patient, theirs, mine]
     assert selectors.orders_for(user=lab.doctor, mine=True) == [cancelled, of_other_patient, mine]
@@ -180,7 +181,7 @@ def test_the_chart_lists_the_latest_orders_with_the_values_of_the_released_ones_
     waiting = order_at(lab, NOW - timedelta(days=1))
     released_at(lab, NOW, "14.0", patient=make_patient(by=lab.doctor))  # someone else's
 
-    panel = selectors.patient_results(patient=lab.patient)
+    panel = selectors.patient_results(patient=lab.patient, user=lab.doctor)
 
     assert panel.orders == [waiting, entered, first]
     assert [(v.analyte.code, v.number, v.flag) for v in panel.orders[2].released_values] == [  # type: ignore[attr-defined]
@@ -206,7 +207,7 @@ def test_a_trend_per_numeric_analyte_measured_twice_from_released_results(lab: L
     services.results_enter(order=report, by=lab.technician, values={}, report="Normal.")
     services.result_release(order=report, by=lab.reviewer)
 
-    trends = selectors.patient_results(patient=lab.patient).trends
+    trends = selectors.patient_results(patient=lab.patient, user=lab.doctor).trends
 
     assert [trend.analyte.code for trend in trends] == ["HGB", "WBC"]
     haemoglobin = trends[0]
@@ -223,9 +224,35 @@ def test_a_trend_keeps_its_latest_points(lab: Lab, monkeypatch: pytest.MonkeyPat
     for day, value in zip(days, ["14.0", "14.1", "14.2", "14.3", "14.4"], strict=True):
         released_at(lab, day, value)
 
-    haemoglobin = selectors.patient_results(patient=lab.patient).trends[0]
+    haemoglobin = selectors.patient_results(patient=lab.patient, user=lab.doctor).trends[0]
 
     assert [value for _at, value, _flag in haemoglobin.points] == [Decimal("14.2"), Decimal("14.3"), Decimal("14.4")]
+
+
+def test_the_chart_shows_a_doctor_every_clinics_results_and_the_lab_its_own(
+    lab: Lab, make_user: Callable[..., User]
+) -> None:
+    """One chart across the network for clinical roles; the lab reads its own clinics' work (clinic/access.py)."""
+    here = released_at(lab, NOW - timedelta(days=20), "12.9")
+    away = ClinicFactory()
+    away_lab = Lab(
+        clinic=away,
+        unit=CareUnitFactory(clinic=away, kind=CareUnit.Kind.LABORATORY),
+        doctor=make_user(roles.DOCTOR, clinics=[away]),
+        technician=make_user(roles.LAB, clinics=[away]),
+        reviewer=make_user(roles.LAB, clinics=[away]),
+        exam=lab.exam,
+        patient=lab.patient,
+    )
+    there = released_at(away_lab, NOW - timedelta(days=10), "11.5")
+
+    for_doctor = selectors.patient_results(patient=lab.patient, user=lab.doctor)
+    assert [(order, order.opens) for order in for_doctor.orders] == [(there, False), (here, True)]  # type: ignore[attr-defined]
+    assert [value for _at, value, _flag in for_doctor.trends[0].points] == [Decimal("12.9"), Decimal("11.5")]
+
+    for_lab = selectors.patient_results(patient=lab.patient, user=lab.technician)
+    assert [(order, order.opens) for order in for_lab.orders] == [(here, True)]  # type: ignore[attr-defined]
+    assert for_lab.trends == []  # the other clinic's value is not theirs to read: no second point
 
 
 @pytest.mark.parametrize("count", [2, 20])
@@ -236,8 +263,10 @@ def test_the_chart_panel_costs_the_same_queries_whatever_the_history(
         released_at(lab, NOW - timedelta(days=day + 1), f"{13 + day / 10:.1f}")
     order_at(lab, NOW)
 
+    lab.doctor.has_perm("exams.view_examorder")  # the view reads the permissions and clinics first
+    access.visible_clinic_ids(lab.doctor)
     with django_assert_max_num_queries(3):  # type: ignore[attr-defined]
-        panel = selectors.patient_results(patient=lab.patient, limit_orders=10)
+        panel = selectors.patient_results(patient=lab.patient, user=lab.doctor, limit_orders=10)
         shown = [
             (
                 o.exam.name,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
@@ -56,6 +56,7 @@ from tests.factories import (
     make_blood_count,
     make_patient,
     make_request,
+    pdf_bytes,
 )
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -63,12 +64,8 @@ SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 # The Monday after NOW, at nine in the clinic: inside the exam room's hours below.
 MONDAY_NINE = datetime.combine(date(2026, 3, 16), time(9), tzinfo=SAO_PAULO)
 
-# A one-page PDF, as patients/tests/test_documents.py builds it, and a JPEG cut short.
-PDF = (
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-    b"trailer << /Size 3 /Root 1 0 R >>\n%%EOF\n"
-)
+# A one-page PDF and a JPEG cut short.
+PDF = pdf_bytes()
 TRUNCATED_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
 
 
@@ -240,12 +237,19 @@ def test_the_unit_chosen_by_the_caller_is_kept(lab: Lab) -> None:
 def test_a_clinic_without_a_unit_for_the_exam_cannot_take_the_order(lab: Lab) -> None:
     x_ray = ExamFactory(kind=ExamKind.IMAGING, specimen=Specimen.NONE)
     elsewhere = ClinicFactory()
+    lab.doctor.clinics.add(elsewhere)
 
     assert_refused(lambda: ordered(lab, exam=x_ray), "This clinic has no imaging unit to do this exam.")
     assert_refused(lambda: ordered(lab, clinic=elsewhere), "This clinic has no laboratory to do this exam.")
     lab.unit.is_active = False
     lab.unit.save()
     assert_refused(lambda: ordered(lab), "This clinic has no laboratory to do this exam.")
+    assert not ExamOrder.objects.exists()
+
+
+def test_an_order_for_a_clinic_the_doctor_does_not_work_in_is_refused(lab: Lab) -> None:
+    with translation.override("en"), pytest.raises(PermissionDenied, match="You do not work in this clinic"):
+        ordered(lab, clinic=ClinicFactory())
     assert not ExamOrder.objects.exists()
 
 

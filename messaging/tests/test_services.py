@@ -44,6 +44,10 @@ def test_recipient_and_text_are_encrypted_at_rest(make_message: Callable[..., Me
     [
         (Channel.SMS, "11987654321"),  # not E.164
         (Channel.SMS, "+55 11"),
+        # E.164 and a plausible length, but numbers that cannot exist:
+        (Channel.SMS, "+550912345678"),  # area code 00
+        (Channel.WHATSAPP, "+5511000000000"),
+        (Channel.WHATSAPP, "+5599999999999"),  # one repeated digit: a filler, not a patient's number
         (Channel.WHATSAPP, "<script>alert(1)</script>"),
         (Channel.EMAIL, "not-an-address"),
         (Channel.EMAIL, ""),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +17,7 @@ from django.utils import timezone
 from patients.models import Allergy, ChartAccess, Condition, Patient, PatientStatus
 from scheduling.consultation import consultation_start, diagnosis_add
 from scheduling.models import Appointment, AppointmentStatus, Consultation, Diagnosis
-from scheduling.services import appointment_transition
+from scheduling.services import appointment_transition, appointment_urgent
 from scheduling.tests.setup import book, build
 from staff import roles
 from staff.models import User
@@ -320,11 +321,45 @@ def test_the_page_has_a_fixed_number_of_queries(
         diagnosis_add(appointment=appointment, icd10_code=code, primary=False, by=visit["doctor"])
     for week in range(1, 8):
         finished_with(visit, datetime(2024, 1, 1, 12, 0, tzinfo=UTC) + timedelta(weeks=week), "J45.0", "I10")
-    # Session, user, permissions, the appointment, the access log entry (5 with its lock), the
-    # consultation, its diagnoses, allergies, earlier consultations and their diagnoses, conditions, medications.
-    with django_assert_max_num_queries(17):
+    # Session, user, permissions, the user's clinics, the appointment, the access log entry (5 with its
+    # lock), the consultation, its diagnoses, allergies, earlier consultations and their diagnoses,
+    # conditions, medications.
+    with django_assert_max_num_queries(18):
         page = doctor_client.get(page_url(appointment)).content.decode()
     assert page.count('data-testid="earlier-consultation"') == 5
+
+
+def test_a_consultation_from_the_emergency_door_loads_its_triage_card_at_no_extra_query(
+    visit: dict[str, Any],
+    doctor_client: Client,
+    client_for: Callable[[User], Client],
+    django_assert_max_num_queries: Any,
+) -> None:
+    """The door's urgent appointment (an overbooking) gets a placeholder the triage card replaces; a
+    booked appointment none, nor a reader who does not read triage. Neither costs the page a query:
+    the card is a request of its own."""
+    booked = doctor_client.get(page_url(visit["appointment"])).content.decode()
+    assert "consultation-triage-panel" not in booked and "/triage/consultations/" not in booked
+    urgent = appointment_urgent(
+        patient=make_patient(by=visit["by"]),
+        practitioner=visit["practitioner"],
+        specialty=visit["specialty"],
+        room=visit["room"],
+        by=visit["by"],
+        reason="Emergência · Laranja",
+    )
+    doctor_client.get(page_url(urgent))
+    with django_assert_max_num_queries(18):
+        page = doctor_client.get(page_url(urgent)).content.decode()
+    placeholder = re.search(r'<div hx-get="([^"]+)" hx-trigger="load" hx-swap="outerHTML"[^>]*>', page)
+    assert placeholder and 'data-testid="consultation-triage-panel"' in placeholder.group(0)
+    assert placeholder.group(1) == f"/triage/consultations/{urgent.pk}/panel/"
+    reader = UserFactory(clinics=[visit["clinic"]])
+    reader.user_permissions.add(
+        Permission.objects.get(content_type__app_label="scheduling", codename="view_consultation")
+    )
+    page = client_for(reader).get(page_url(urgent)).content.decode()
+    assert 'data-testid="consultation-appointment"' in page and "consultation-triage-panel" not in page
 
 
 def test_a_step_refused_because_the_consultation_finished_meanwhile_reloads_the_page_with_why(
@@ -433,11 +468,20 @@ def test_panel_leaves_diagnoses_out_for_reception(visit: dict[str, Any], client_
     assert 'data-testid="consultation-link"' not in page
 
 
-def test_panel_lists_only_the_users_clinics(visit: dict[str, Any], doctor_client: Client) -> None:
+def test_panel_shows_a_doctor_every_clinics_appointments_and_opens_only_those_of_theirs(
+    visit: dict[str, Any], doctor_client: Client, client_for: Callable[[User], Client]
+) -> None:
     elsewhere = RoomFactory()
-    appointment_at(visit, datetime(2025, 1, 6, 13, 0, tzinfo=UTC), AppointmentStatus.FINISHED, room=elsewhere)
+    away = appointment_at(visit, datetime(2025, 1, 6, 13, 0, tzinfo=UTC), AppointmentStatus.FINISHED, room=elsewhere)
     page = doctor_client.get(panel_url(visit["patient"])).content.decode()
-    assert elsewhere.clinic.name not in page
+    assert elsewhere.clinic.name in page  # one chart across the network (clinic/access.py)
+    assert f"/scheduling/appointments/{visit['appointment'].pk}/" in page
+    assert f"/scheduling/appointments/{away.pk}/" not in page  # that page is the other clinic's
+
+    reception = client_for(colleague_of(visit, roles.RECEPTION))
+    page = reception.get(panel_url(visit["patient"])).content.decode()
+    assert elsewhere.clinic.name not in page  # reception reads its own clinics' work only
+    assert f"/scheduling/appointments/{visit['appointment'].pk}/" in page
 
 
 def test_panel_shows_more_on_request(visit: dict[str, Any], doctor_client: Client) -> None:

@@ -18,7 +18,7 @@ from scheduling.services import appointment_transition
 from scheduling.tests.setup import SAO_PAULO, book, build
 from scheduling.waiting_list import waiting_list_add
 from staff import roles
-from staff.models import User
+from staff.models import User, WorkingHours
 from tests.factories import ClinicFactory, PractitionerFactory, SpecialtyFactory, UserFactory, make_patient
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -245,10 +245,30 @@ def test_a_practitioner_without_the_specialty_is_refused_on_the_form(
     setting: dict[str, Any], reception: Client
 ) -> None:
     patient = make_patient()
-    stranger = PractitionerFactory()
-    form = {"specialty": setting["specialty"].pk, "practitioner": stranger.pk, "priority": Priority.ROUTINE}
+    colleague = PractitionerFactory()  # works in the clinic, in another specialty
+    WorkingHours.objects.create(
+        practitioner=colleague,
+        clinic=setting["clinic"],
+        room=setting["room"],
+        weekday=1,
+        start_time=time(8),
+        end_time=time(12),
+        valid_from=date(2026, 1, 1),
+    )
+    form = {"specialty": setting["specialty"].pk, "practitioner": colleague.pk, "priority": Priority.ROUTINE}
     page = page_of(reception.post(f"{ADD}?patient={patient.pk}", form))
     assert f"does not attend {setting['specialty'].name}" in page
+    assert not WaitingListEntry.objects.exists()
+
+
+def test_a_practitioner_or_clinic_of_another_clinic_is_not_a_choice(setting: dict[str, Any], reception: Client) -> None:
+    patient = make_patient()
+    away = build()  # a practitioner of the specialty, with hours in another clinic only
+    for field, value in (("practitioner", away["practitioner"].pk), ("clinic", away["room"].clinic.pk)):
+        form = {"specialty": away["specialty"].pk, field: value, "priority": Priority.ROUTINE}
+        page = page_of(reception.post(f"{ADD}?patient={patient.pk}", form))
+        assert "Select a valid choice" in page
+        assert away["practitioner"].user.get_full_name() not in page  # not even offered
     assert not WaitingListEntry.objects.exists()
 
 

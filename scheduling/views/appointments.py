@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.http import AuthenticatedRequest, safe_next
-from clinic.selectors import clinics_for_user
 from scheduling import selectors
 from scheduling.availability import free_slots
 from scheduling.forms import BOOKING_DAYS, DayForm, ReasonForm, RescheduleForm
@@ -33,14 +32,6 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def appointment_for_user(request: AuthenticatedRequest, pk: int) -> Appointment:
-    """An appointment in one of the user's clinics, or 404."""
-    try:
-        return selectors.appointments_with_names().get(pk=pk, clinic__in=clinics_for_user(request.user))
-    except Appointment.DoesNotExist as error:
-        raise Http404 from error
-
-
 def available_actions(appointment: Appointment) -> list[str]:
     allowed = TRANSITIONS.get(appointment.status, set())
     return [action for action, status in ACTIONS.items() if status in allowed]
@@ -49,7 +40,7 @@ def available_actions(appointment: Appointment) -> list[str]:
 @login_required
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def appointment_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    appointment = appointment_for_user(request, pk)
+    appointment = selectors.appointment_for_user(request.user, pk)
     zone = appointment.clinic.zone
     context: dict[str, Any] = {
         "appointment": appointment,
@@ -71,9 +62,10 @@ def _extras(request: AuthenticatedRequest, appointment: Appointment) -> dict[str
     """What other parts of the system show on the appointment: its messages, the waiting list."""
     extras: dict[str, Any] = {}
     if request.user.has_perm("messaging.view_message"):
+        from messaging.models import Audience
         from messaging.selectors import messages_about
 
-        extras["outbox"] = messages_about(appointment)
+        extras["outbox"] = messages_about(appointment, audience=Audience.PATIENT)
     if appointment.status == AppointmentStatus.CANCELLED and request.user.has_perm("scheduling.view_waitinglistentry"):
         from scheduling.waiting_list import candidates_for_appointment
 
@@ -90,7 +82,7 @@ def _back(request: AuthenticatedRequest, appointment: Appointment) -> HttpRespon
 @permission_required("scheduling.change_appointment", raise_exception=True)
 @require_POST
 def appointment_step(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
-    appointment = appointment_for_user(request, pk)
+    appointment = selectors.appointment_for_user(request.user, pk)
     if action not in ACTIONS:
         raise Http404
     form = ReasonForm(request.POST)
@@ -113,7 +105,7 @@ def appointment_step(request: AuthenticatedRequest, pk: int, action: str) -> Htt
 @permission_required("scheduling.change_appointment", raise_exception=True)
 def appointment_reschedule_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The same practitioner's free times; choosing one moves the appointment there."""
-    appointment = appointment_for_user(request, pk)
+    appointment = selectors.appointment_for_user(request.user, pk)
     if request.method == "POST":
         form = RescheduleForm(request.POST)
         if form.is_valid():

@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.access import clinics_for_user
 from clinic.http import AuthenticatedRequest, safe_next
-from clinic.selectors import clinics_for_user
 from patients.selectors import patient_allergies, patient_for_user
 from scheduling import waiting_list as wl
 from scheduling.forms_waiting_list import WaitingListAddForm, WaitingListFilterForm, WaitingListRemoveForm
+from scheduling.selectors import practitioners_for_user
 
 
 @login_required
@@ -49,7 +50,11 @@ def waiting_list_add(request: AuthenticatedRequest) -> HttpResponse:
     if not raw.isdigit():
         raise Http404
     patient = patient_for_user(request.user, int(raw))
-    form = WaitingListAddForm(request.POST or None, clinics=clinics_for_user(request.user))
+    form = WaitingListAddForm(
+        request.POST or None,
+        clinics=clinics_for_user(request.user),
+        practitioners=practitioners_for_user(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             entry = wl.waiting_list_add(patient=patient, by=request.user, **form.cleaned_data)
@@ -65,7 +70,7 @@ def waiting_list_add(request: AuthenticatedRequest) -> HttpResponse:
             return redirect("patients:detail", pk=patient.pk)
     context = {
         "patient": patient,
-        "allergies": patient_allergies(patient),
+        "allergies": patient_allergies(request.user, patient),
         "form": form,
         "waiting": wl.patient_waiting_entries(patient),
     }

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, override
 
 from beds.models import Admission, WardKind
+from clinic.models import Clinic
 from patients.models import RiskColour
 from staff import roles
 from staff.models import User
@@ -29,8 +30,8 @@ def _message(text: str) -> str:
         return gettext(text)
 
 
-def _nurse() -> User:
-    user = UserFactory(role=roles.TRIAGE_NURSE)
+def _nurse(clinic: Clinic) -> User:
+    user = UserFactory(role=roles.TRIAGE_NURSE, clinics=[clinic])
     assert isinstance(user, User)
     return user
 
@@ -43,7 +44,7 @@ def _refusals(outcomes: list[object]) -> list[ValidationError]:
 
 def test_a_patient_arriving_ten_times_at_once_is_in_the_queue_once(transactional_db: None) -> None:
     clinic = ClinicFactory()
-    nurses = [_nurse() for _ in range(RACERS)]
+    nurses = [_nurse(clinic) for _ in range(RACERS)]
     patient = make_patient(by=nurses[0])
 
     outcomes = all_at_once(
@@ -59,7 +60,7 @@ def test_a_patient_arriving_ten_times_at_once_is_in_the_queue_once(transactional
 
 def test_two_nurses_routing_one_walk_in_at_once_route_it_once(transactional_db: None) -> None:
     clinic = ClinicFactory()
-    first, second = _nurse(), _nurse()
+    first, second = _nurse(clinic), _nurse(clinic)
     visit = services.visit_arrive(clinic=clinic, patient=make_patient(by=first), by=first)
     services.assessment_record(visit=visit, by=first, complaint="Dispneia", vitals={"spo2": 88}, signs=[])
     routes = [

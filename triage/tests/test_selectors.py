@@ -13,10 +13,12 @@ import time_machine
 from django.http import Http404
 from django.utils import translation
 
+from clinic import access
 from clinic.models import Clinic, Room
 from exams.models import ExamOrder
 from patients.models import Patient, RiskColour
 from scheduling.consultation import consultation_start
+from scheduling.services import appointment_urgent
 from staff import roles
 from staff.models import CareUnit, Practitioner, PractitionerSpecialty, Shift, ShiftFunction, User, WorkingHours
 from tests.factories import (
@@ -75,7 +77,10 @@ def ago(minutes: int) -> datetime:
 
 
 def arrive(clinic: Clinic, nurse: User, *, minutes_ago: int, colour: str | None = None) -> Visit:
-    """A walk-in who arrived ``minutes_ago`` and, when ``colour`` is given, was classified so at arrival."""
+    """A walk-in who arrived ``minutes_ago`` and, when ``colour`` is given, was classified so at arrival
+    (by ``nurse``, or at another clinic's door by a nurse of that clinic)."""
+    if not nurse.clinics.filter(pk=clinic.pk).exists():
+        nurse = UserFactory(role=roles.TRIAGE_NURSE, clinics=[clinic])
     visit = services.visit_arrive(clinic=clinic, patient=make_patient(by=nurse), by=nurse, at=ago(minutes_ago))
     if colour is not None:
         classify(visit, nurse, colour)
@@ -278,6 +283,35 @@ def test_a_doctors_queue_has_their_waiting_walk_ins_by_colour_then_arrival(
     assert complaints == ["Queixa"] * 3
 
 
+# The triage of a consultation ------------------------------------------------------------------------
+
+
+def test_a_consultation_from_the_door_has_its_visit_and_latest_assessment_in_two_queries(
+    clinic: Clinic, nurse: User, room: Room, django_assert_num_queries: Any
+) -> None:
+    ana = doctor_of(clinic)
+    visit = arrive(clinic, nurse, minutes_ago=30, colour=RiskColour.YELLOW)
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        latest = classify(visit, nurse, RiskColour.ORANGE)  # re-triaged: orange after yellow
+    visit = services.route_consultation(
+        visit=visit, practitioner=ana, specialty=emergency(), room=room, by=nurse, note="Asmática"
+    )
+    access.visible_clinic_ids(ana.user)  # loaded once per request, by the page's own fetch
+
+    with django_assert_num_queries(2):
+        triage = selectors.consultation_triage(user=ana.user, appointment=visit.appointment)
+
+    assert triage is not None
+    assert triage.visit == visit and triage.visit.routing_note == "Asmática"
+    assert triage.assessment == latest and triage.assessment.risk == RiskColour.ORANGE
+    squeezed_in = appointment_urgent(
+        patient=make_patient(by=nurse), practitioner=ana, specialty=emergency(), room=room, by=nurse, reason="Encaixe"
+    )
+    assert selectors.consultation_triage(user=ana.user, appointment=squeezed_in) is None
+    elsewhere = UserFactory(role=roles.DOCTOR, clinics=[ClinicFactory()])
+    assert selectors.consultation_triage(user=elsewhere, appointment=visit.appointment) is None
+
+
 # Who is on duty --------------------------------------------------------------------------------------
 
 
@@ -366,9 +400,11 @@ def test_a_visits_page_reads_it_whole_in_a_fixed_number_of_queries(
     classify(visit, nurse, RiskColour.ORANGE)
     services.route_consultation(visit=visit, practitioner=doctor_of(clinic), specialty=emergency(), room=room, by=nurse)
 
+    nurse.has_perm("triage.view_visit")  # the permissions and clinics are read once per request
+    access.visible_clinic_ids(nurse)
     # The visit with its relations, its assessments, its exam orders.
     with django_assert_max_num_queries(3):
-        read = selectors.visit_detail(visit.pk)
+        read = selectors.visit_for_user(nurse, visit.pk)
         shown = (
             read.clinic.name,
             read.patient.display_name,
@@ -387,9 +423,12 @@ def test_a_visits_page_reads_it_whole_in_a_fixed_number_of_queries(
     assert ExamOrder.objects.count() == 0
 
 
-def test_an_unknown_visit_is_not_found(db: None) -> None:
+def test_an_unknown_visit_or_another_clinics_is_not_found(clinic: Clinic, nurse: User) -> None:
+    elsewhere = arrive(ClinicFactory(), nurse, minutes_ago=5, colour=RiskColour.GREEN)
     with pytest.raises(Http404):
-        selectors.visit_detail(0)
+        selectors.visit_for_user(nurse, 0)
+    with pytest.raises(Http404):
+        selectors.visit_for_user(nurse, elsewhere.pk)
 
 
 def test_a_patients_vitals_come_newest_first_with_a_series_per_sign_oldest_first(
@@ -413,7 +452,7 @@ def test_a_patients_vitals_come_newest_first_with_a_series_per_sign_oldest_first
     arrive(clinic, nurse, minutes_ago=5, colour=RiskColour.RED)  # someone else
 
     with django_assert_max_num_queries(1):
-        panel = selectors.patient_vitals(patient=patient)
+        panel = selectors.patient_vitals(patient=patient, user=nurse)
         clinics = {assessment.visit.clinic.name for assessment in panel.assessments}
 
     assert [a.finished_at for a in panel.assessments] == [NOW, ago(200), ago(290)]
@@ -425,5 +464,5 @@ def test_a_patients_vitals_come_newest_first_with_a_series_per_sign_oldest_first
     assert series["spo2"].points == [(ago(290), 95.0), (NOW, 93.0)]
     assert [s.field for s in panel.series] == ["temperature", "spo2"]
 
-    latest = selectors.patient_vitals(patient=patient, limit=1)
+    latest = selectors.patient_vitals(patient=patient, user=nurse, limit=1)
     assert [s.points for s in latest.series] == [[(NOW, 39.2)], [(NOW, 93.0)]]

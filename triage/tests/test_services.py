@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
 from beds.models import Admission, AdmissionSource, AdmissionStatus, Priority, WardKind
@@ -156,7 +156,29 @@ def test_a_patient_already_in_a_queue_cannot_arrive_again_at_any_door(visit: Vis
     message = "This patient is already in the emergency queue."
     assert_refused(lambda: services.visit_arrive(clinic=visit.clinic, patient=visit.patient, by=nurse), message)
     elsewhere = ClinicFactory()
-    assert_refused(lambda: services.visit_arrive(clinic=elsewhere, patient=visit.patient, by=nurse), message)
+    theirs = UserFactory(role=roles.TRIAGE_NURSE, clinics=[elsewhere])
+    assert_refused(lambda: services.visit_arrive(clinic=elsewhere, patient=visit.patient, by=theirs), message)
+
+
+def test_a_patient_in_a_consultation_is_refused_at_the_door_not_at_routing(
+    classified: Visit, nurse: User, doctor: Practitioner, room: Room
+) -> None:
+    services.route_consultation(
+        visit=classified, practitioner=doctor, specialty=emergency_specialty(), room=room, by=nurse
+    )
+    classified.refresh_from_db()
+    consultation_start(appointment=classified.appointment, by=doctor.user)
+    message = f"This patient is in a consultation at {classified.clinic.name}: the doctor there sees to them."
+    assert_refused(
+        lambda: services.visit_arrive(clinic=classified.clinic, patient=classified.patient, by=nurse), message
+    )
+    assert Visit.objects.filter(patient=classified.patient).count() == 1
+
+
+def test_an_arrival_at_a_door_the_nurse_does_not_work_at_is_refused(nurse: User) -> None:
+    with translation.override("en"), pytest.raises(PermissionDenied, match="You do not work in this clinic"):
+        services.visit_arrive(clinic=ClinicFactory(), patient=make_patient(by=nurse), by=nurse)
+    assert not Visit.objects.exists()
 
 
 def test_a_patient_may_come_back_once_out_of_the_queue(classified: Visit, nurse: User) -> None:
