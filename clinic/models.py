@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clinic.brazil import UF_CHOICES, validate_cep
+from clinic.brazil import UF_CHOICES, validate_cep, validate_phone
 
 BRAZIL_TIME_ZONES = [
     ("America/Sao_Paulo", "Brasília (America/Sao_Paulo)"),
@@ -39,6 +39,12 @@ def default_reminder_hours() -> list[int]:
     return [48, 2]
 
 
+# How far ahead a clinic books by default, and at most (five years: a yearly check-up booked years
+# ahead is a typing slip, and a far date is where time arithmetic overflows).
+DEFAULT_BOOKING_HORIZON_DAYS = 365
+MAX_BOOKING_HORIZON_DAYS = 5 * 366
+
+
 def validate_reminder_hours(value: list[int]) -> None:
     if len(set(value)) != len(value):
         raise ValidationError(_("Each reminder time may appear only once."))
@@ -59,7 +65,8 @@ class Clinic(models.Model):
     city = models.CharField(_("city"), max_length=80)
     uf = models.CharField(_("UF"), max_length=2, choices=UF_CHOICES)
     cep = models.CharField(_("CEP"), max_length=8, validators=[validate_cep])
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Quoted in messages to patients ("call ..."), so it must be a number that can exist.
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     time_zone = models.CharField(
         _("time zone"),
         max_length=40,
@@ -79,13 +86,26 @@ class Clinic(models.Model):
             "When patients are reminded of an appointment, in hours before it, e.g. 48,2. Empty: no reminders."
         ),
     )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        _("booking horizon (days)"),
+        default=DEFAULT_BOOKING_HORIZON_DAYS,
+        db_default=DEFAULT_BOOKING_HORIZON_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_BOOKING_HORIZON_DAYS)],
+        help_text=_("How far ahead appointments may be booked, in days."),
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("clinic")
         verbose_name_plural = _("clinics")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(Lower("name"), name="clinic_name_unique_ci")]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="clinic_name_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(booking_horizon_days__gte=1, booking_horizon_days__lte=MAX_BOOKING_HORIZON_DAYS),
+                name="clinic_booking_horizon_range",
+            ),
+        ]
         permissions = [("view_all_clinics", _("Can see the data of every clinic of the network"))]
 
     def __str__(self) -> str:

@@ -7,15 +7,14 @@ comes back as a ValidationError and is shown next to the field it names).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.forms import AwareDateTimeField, BoundedDateField
 from clinic.models import Clinic
 from exams.models import OPEN_ORDER, Analyte, Exam, ExamKind, OrderPriority, OrderStatus, ValueKind
 from staff.models import CareUnit, Practitioner
@@ -123,24 +122,21 @@ class ExamOrderForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    """The time chosen from the list of free ones (checked again by the booking service)."""
+    """The time chosen from the list of free ones (checked again by the booking service); the
+    practitioners offered are those of the user's clinics (clinic/access.py)."""
 
-    practitioner = forms.ModelChoiceField(
-        queryset=Practitioner.objects.filter(is_active=True), widget=forms.HiddenInput
-    )
-    starts_at = forms.DateTimeField(widget=forms.HiddenInput)
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), widget=forms.HiddenInput)
+    starts_at = AwareDateTimeField(widget=forms.HiddenInput)
 
-    def clean_starts_at(self) -> datetime:
-        value: datetime = self.cleaned_data["starts_at"]
-        if timezone.is_naive(value):
-            raise forms.ValidationError(_("The time must carry its time zone."))
-        return value
+    def __init__(self, *args: Any, practitioners: QuerySet[Practitioner], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners  # type: ignore[attr-defined]
 
 
 class ScheduleStartForm(forms.Form):
     """From which day the free times are listed (today when absent or unreadable)."""
 
-    start = forms.DateField(required=False)
+    start = BoundedDateField(required=False)
 
 
 class CancelForm(forms.Form):

@@ -7,6 +7,8 @@ import unicodedata
 import phonenumbers
 from django.conf import settings
 
+from clinic.brazil import phone_number
+
 
 def search_text(value: str) -> str:
     """Lower case with accents removed and spaces collapsed: "  JOÃO  da Silva" -> "joao da silva"."""
@@ -18,17 +20,10 @@ def search_text(value: str) -> str:
 def phone_e164(value: str) -> str:
     """E.164 form of a phone number typed in any usual way; Brazil is the default region.
 
-    Returns "" when the text is not a possible phone number.
+    Returns "" when the text is not a number that can exist (``clinic.brazil.phone_number``).
     """
-    if not value or not value.strip():
-        return ""
-    try:
-        parsed = phonenumbers.parse(value, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_possible_number(parsed):
-        return ""
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    number = phone_number(value, region=settings.PHONENUMBER_DEFAULT_REGION)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else ""
 
 
 def phone_display(value: str) -> str:

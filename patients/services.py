@@ -88,6 +88,15 @@ def _apply_patient_fields(patient: Patient, fields: dict[str, Any]) -> dict[str,
         if typed and not normal:
             errors[field] = [_("This is not a valid phone number; include the area code (DDD).")]
         setattr(patient, field, normal)
+    # The numbers are checked as typed, before punctuation is dropped: "206a108b86517" is no CPF, and
+    # dropping its letters would store one nobody typed. Any caller, not only the form, is held to it.
+    for field, validate in (("cpf", validate_cpf), ("cns", validate_cns)):
+        typed = getattr(patient, field)
+        if typed:
+            try:
+                validate(typed)
+            except ValidationError as error:
+                errors[field] = error.messages
     patient.full_name = " ".join(patient.full_name.split())
     patient.social_name = " ".join(patient.social_name.split())
     patient.cpf = only_digits(patient.cpf)
@@ -120,15 +129,6 @@ def _validate_patient(patient: Patient, errors: dict[str, list[str]]) -> None:
         errors.setdefault("birth_date", []).append(_("Check the birth date: the year is too far back."))
     if patient.registration_complete and not patient.cpf:
         errors.setdefault("cpf", []).append(_("The CPF is required to complete the registration."))
-    # The form checks the numbers too; checking here keeps any other caller from storing a wrong one.
-    for field, validate in (("cpf", validate_cpf), ("cns", validate_cns)):
-        value = getattr(patient, field)
-        if not value:
-            continue
-        try:
-            validate(value)
-        except ValidationError as error:
-            errors.setdefault(field, []).extend(error.messages)
     try:
         patient.full_clean(exclude=["cpf_hash", "cns_hash", "created_by"], validate_unique=False)
     except ValidationError as error:

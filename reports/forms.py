@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from beds.models import Ward
 from beds.selectors import wards_for_user
+from clinic.access import clinics_for_user
+from clinic.forms import BoundedDateField
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from staff.models import User
 
 # A leap year's days: a calendar year always fits, and the daily table stays readable.
@@ -38,8 +39,8 @@ def _date_input() -> forms.DateInput:
 
 
 class OccupancyReportForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=_date_input())
-    end = forms.DateField(label=_("To"), widget=_date_input())
+    start = BoundedDateField(label=_("From"), widget=_date_input())
+    end = BoundedDateField(label=_("To"), widget=_date_input())
     clinic = ClinicChoiceField(
         label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All my clinics")
     )

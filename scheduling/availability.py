@@ -93,9 +93,10 @@ def free_slots(
     """Free slots of the given practitioners for ``specialty``, between two dates (local, inclusive).
 
     A slot's length is the practitioner's for the specialty, or the specialty's default; slots
-    are laid end to end from the start of each working period. Slots in the past are never
-    offered. A practitioner without the specialty gets none. ``include_booked`` keeps the slots
-    that appointments hold (for an overbooking, which must still fall in working hours).
+    are laid end to end from the start of each working period. Slots in the past, and beyond the
+    clinic's booking horizon, are never offered. A practitioner without the specialty gets none.
+    ``include_booked`` keeps the slots that appointments hold (for an overbooking, which must still
+    fall in working hours).
     """
     now = now or timezone.now()
     ids = [p.pk for p in practitioners]
@@ -123,9 +124,11 @@ def free_slots(
     clinic_ids = {r.clinic_id for rules in hours.values() for r in rules} | {
         e.clinic_id for ps in extra.values() for e in ps
     }
-    zones = {
-        pk: zoneinfo.ZoneInfo(tz) for pk, tz in Clinic.objects.filter(pk__in=clinic_ids).values_list("pk", "time_zone")
-    }
+    zones: dict[int, zoneinfo.ZoneInfo] = {}
+    horizons: dict[int, datetime] = {}  # no slot is offered at or after a clinic's booking horizon
+    for pk, tz, days in Clinic.objects.filter(pk__in=clinic_ids).values_list("pk", "time_zone", "booking_horizon_days"):
+        zones[pk] = zoneinfo.ZoneInfo(tz)
+        horizons[pk] = now + timedelta(days=days)
 
     busy: dict[int, list[Interval]] = defaultdict(list)
     # A group specialty's sessions take a place each; the slot stays free until they fill it.
@@ -166,7 +169,7 @@ def free_slots(
                 taken = places.get((pk, start), 0) >= capacity
                 if (
                     first <= local_day <= last
-                    and start >= now
+                    and now <= start < horizons[window.clinic_id]
                     and not on_leave
                     and not taken
                     and not _overlaps(start, end, busy[pk])

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import date as datetime_date
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from clinic.forms import AwareDateTimeField, BoundedDateField
 from clinic.models import Clinic
+from scheduling.selectors import bookable_practitioners
 from staff.models import Practitioner, Specialty
 
 # How many days ahead the slot list looks at once.
@@ -35,7 +38,7 @@ class BookingSearchForm(forms.Form):
     practitioner = PractitionerChoiceField(
         label=_("Practitioner"), queryset=Practitioner.objects.none(), required=False, empty_label=_("Any available")
     )
-    date = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = BoundedDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -43,15 +46,14 @@ class BookingSearchForm(forms.Form):
         specialty = self._raw_pk("specialty")
         practitioners = Practitioner.objects.none()
         if specialty is not None:
-            practitioners = (
-                Practitioner.objects.filter(is_active=True, specialty_links__specialty_id=specialty)
-                .select_related("user")
-                .order_by("user__first_name", "user__last_name")
-            )
+            # Those who can be booked where the user books: in the chosen clinic, or in any of theirs.
+            chosen_clinic = self._raw_pk("clinic")
+            where = [c for c in clinics if c.pk == chosen_clinic] or list(clinics)
+            practitioners = bookable_practitioners(specialty=specialty, clinics=where)
         self.fields["practitioner"].queryset = practitioners  # type: ignore[attr-defined]
         chosen = self._raw_pk("practitioner")
         if self.is_bound and chosen is not None and not practitioners.filter(pk=chosen).exists():
-            # The specialty changed under a chosen practitioner who lacks it: back to "any available".
+            # The specialty or clinic changed under a chosen practitioner who lacks it: back to "any available".
             data = self.data.copy()  # type: ignore[attr-defined]
             data["practitioner"] = ""
             self.data = data
@@ -66,23 +68,36 @@ class BookingSearchForm(forms.Form):
     def clean_date(self) -> datetime_date:
         day: datetime_date | None = self.cleaned_data["date"]
         today = timezone.localdate()
-        return max(day or today, today)
+        day = max(day or today, today)
+        clinics = self.fields["clinic"].queryset  # type: ignore[attr-defined]
+        horizon = max(clinics.values_list("booking_horizon_days", flat=True), default=0)
+        if day > today + timedelta(days=horizon):
+            raise forms.ValidationError(
+                ngettext(
+                    "Appointments are booked at most %(days)s day ahead.",
+                    "Appointments are booked at most %(days)s days ahead.",
+                    horizon,
+                ),
+                params={"days": horizon},
+                code="beyond_horizon",
+            )
+        return day
 
 
 class SlotForm(forms.Form):
-    """The slot chosen from the list: who, what, when (checked again by the booking service)."""
+    """The slot chosen from the list: who, what, when (checked again by the booking service).
 
-    practitioner = forms.ModelChoiceField(
-        queryset=Practitioner.objects.filter(is_active=True), widget=forms.HiddenInput
-    )
+    The practitioners offered are those with hours in the clinics the user books for
+    (``practitioners``; clinic/access.py): another clinic's practitioner posted back is refused.
+    """
+
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), widget=forms.HiddenInput)
     specialty = forms.ModelChoiceField(queryset=Specialty.objects.filter(is_active=True), widget=forms.HiddenInput)
-    starts_at = forms.DateTimeField(widget=forms.HiddenInput)
+    starts_at = AwareDateTimeField(widget=forms.HiddenInput)
 
-    def clean_starts_at(self) -> datetime:
-        value: datetime = self.cleaned_data["starts_at"]
-        if timezone.is_naive(value):
-            raise forms.ValidationError(_("The time must carry its time zone."))
-        return value
+    def __init__(self, *args: Any, practitioners: QuerySet[Practitioner], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners  # type: ignore[attr-defined]
 
 
 class BookingConfirmForm(SlotForm):
@@ -96,15 +111,9 @@ class ReasonForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    starts_at = forms.DateTimeField(widget=forms.HiddenInput)
+    starts_at = AwareDateTimeField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
-
-    def clean_starts_at(self) -> datetime:
-        value: datetime = self.cleaned_data["starts_at"]
-        if timezone.is_naive(value):
-            raise forms.ValidationError(_("The time must carry its time zone."))
-        return value
 
 
 class DayForm(forms.Form):
-    date = forms.DateField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = BoundedDateField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

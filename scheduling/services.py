@@ -8,15 +8,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from clinic.models import Room
+from clinic.access import require_works_in
+from clinic.models import Clinic, Room
 from patients.models import Patient, PatientStatus
 from patients.services import patient_set_status
 from scheduling.availability import Slot, free_slots
 from scheduling.models import TRANSITIONS, Appointment, AppointmentEvent, AppointmentStatus
 from scheduling.reminders import reminders_cancel, reminders_plan
 from scheduling.signals import appointment_transitioned
-from staff.models import Practitioner, PractitionerSpecialty, Specialty, User
+from staff.models import Practitioner, PractitionerSpecialty, Specialty, User, WorkingHours
 
 
 class SlotTaken(ValidationError):
@@ -55,6 +57,8 @@ def appointment_book(
     The database decides between two people booking the same time at once: the exclusion
     constraints let exactly one insert through, and the others get ``SlotTaken`` with the slots
     still free. An overbooking (a second patient in a taken time) needs the permission and a reason.
+    ``by`` must work in the slot's clinic (PermissionDenied otherwise: clinic/access.py), and a time
+    beyond the clinic's booking horizon is refused.
     """
     overbook = bool(overbooking_reason.strip())
     if overbook and not by.has_perm("scheduling.overbook_appointment"):
@@ -85,10 +89,13 @@ def _book_locked(
     overbooking_reason: str,
 ) -> Appointment:
     slot = _slot_at(practitioner, specialty, starts_at, include_booked=overbook)
+    if slot is None:
+        _refuse_beyond_horizon(practitioner, starts_at)
     if slot is None and overbook:
         raise ValidationError(_("An overbooking must still fall in the practitioner's working hours."))
     if slot is None:
         raise SlotTaken(_fresh(practitioner, specialty, starts_at))
+    require_works_in(by, slot.clinic_id)
     appointment = Appointment(
         patient=patient,
         practitioner=practitioner,
@@ -123,6 +130,25 @@ def _book_locked(
             raise SlotTaken(_fresh(practitioner, specialty, starts_at)) from error
         raise
     return appointment
+
+
+def _refuse_beyond_horizon(practitioner: Practitioner, starts_at: datetime) -> None:
+    """A time beyond the booking horizon of every clinic where ``practitioner`` works is refused with
+    that horizon, not as "just taken" (free slots never reach beyond a clinic's horizon)."""
+    horizons = Clinic.objects.filter(
+        pk__in=WorkingHours.objects.filter(practitioner=practitioner).values("clinic_id")
+    ).values_list("booking_horizon_days", flat=True)
+    longest = max(horizons, default=None)
+    if longest is not None and starts_at >= timezone.now() + timedelta(days=longest):
+        raise ValidationError(
+            ngettext(
+                "Appointments are booked at most %(days)s day ahead.",
+                "Appointments are booked at most %(days)s days ahead.",
+                longest,
+            )
+            % {"days": longest},
+            code="beyond_horizon",
+        )
 
 
 _RELATIONS = ["patient", "practitioner", "specialty", "clinic", "room", "booked_by", "rescheduled_from"]
@@ -216,6 +242,7 @@ def appointment_urgent(
         raise ValidationError(_("Say why the appointment is urgent."))
     if room.clinic_id is None or not room.is_active:
         raise ValidationError({"room": _("Choose an active room.")})
+    require_works_in(by, room.clinic_id)
     link = PractitionerSpecialty.objects.filter(practitioner=practitioner, specialty=specialty).first()
     if link is None:
         raise ValidationError(

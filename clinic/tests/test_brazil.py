@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable
+
+import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -13,9 +18,11 @@ from clinic.brazil import (
     format_cpf,
     mask_cpf,
     only_digits,
+    phone_number,
     validate_cep,
     validate_cns,
     validate_cpf,
+    validate_phone,
 )
 
 # Helpers: the published algorithms, written out again so the tests do not check the code with itself.
@@ -112,6 +119,33 @@ def test_cpf_with_wrong_length_or_letters_refused(value: str) -> None:
         validate_cpf(value)
 
 
+@pytest.mark.parametrize("typed", ["52998224725", "529.982.247-25", " 529 982 247 25 ", "529982247-25"])
+def test_cpf_typed_with_the_usual_separators_is_accepted(typed: str) -> None:
+    assert cpf_is_valid(typed)
+    validate_cpf(typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "206a108b86517",
+        "529.982.247-25x",
+        "529,982,247/25",
+        "529.982.247_25",
+        "\uff15\uff12\uff19\uff19\uff18\uff12\uff12\uff14\uff17\uff12\uff15",
+        "529\u00a0982\u00a0247\u00a025",
+    ],
+    ids=["letters-inside", "letter-after", "comma-and-slash", "underscore", "fullwidth-digits", "non-breaking-spaces"],
+)
+def test_cpf_with_other_characters_is_refused_not_cleaned(typed: str) -> None:
+    # Its digits, read generously, make a valid CPF: only the other characters are wrong.
+    assert cpf_is_valid(re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", typed)))
+    assert not cpf_is_valid(typed)
+    with pytest.raises(ValidationError) as caught:
+        validate_cpf(typed)
+    assert caught.value.code == "cpf_characters"
+
+
 def test_mask_cpf_shows_only_middle_six_digits() -> None:
     assert mask_cpf("123.456.789-09") == "***.456.789-**"
     assert mask_cpf("12345678909") == "***.456.789-**"
@@ -172,14 +206,94 @@ def test_cns_with_wrong_length_refused(cns: str) -> None:
         validate_cns(cns)
 
 
+@pytest.mark.parametrize("cns", VALID_CNS[:1] + VALID_CNS[3:4])
+@pytest.mark.parametrize("spoil", [lambda c: f"{c[:5]}a{c[5:]}", lambda c: f"{c}/"], ids=["letter-inside", "slash"])
+def test_cns_with_other_characters_is_refused_not_cleaned(cns: str, spoil: Callable[[str], str]) -> None:
+    typed = spoil(cns)
+    assert only_digits(typed) == cns  # only the other character is wrong
+    assert not cns_is_valid(typed)
+    with pytest.raises(ValidationError) as caught:
+        validate_cns(typed)
+    assert caught.value.code == "cns_characters"
+
+
 @pytest.mark.parametrize("cep", ["01310-100", "01310100", "70040-010"])
 def test_valid_cep_accepted(cep: str) -> None:
     validate_cep(cep)
     assert format_cep(cep) == f"{only_digits(cep)[:5]}-{only_digits(cep)[5:]}"
 
 
-@pytest.mark.parametrize("cep", ["0131-0100", "1310100", "01310-1000", "01310 100", "abcde-fgh", ""])
+@pytest.mark.parametrize(
+    "cep",
+    [
+        "0131-0100",
+        "1310100",
+        "01310-1000",
+        "01310 100",
+        "abcde-fgh",
+        "",
+        "01310-1O0",
+        "\uff10\uff11\uff13\uff11\uff10-100",
+    ],
+)
 def test_invalid_cep_refused(cep: str) -> None:
     with pytest.raises(ValidationError) as caught:
         validate_cep(cep)
     assert caught.value.code == "invalid_cep"
+
+
+# Phone numbers: the one rule for every phone stored or written to ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "e164"),
+    [
+        ("(11) 98765-4321", "BR", "+5511987654321"),
+        ("11 3456-7890", "BR", "+551134567890"),
+        ("(99) 98123-4567", "BR", "+5599981234567"),  # 99 is a real area code (Maranhão)
+        ("+55 21 99876-5432", None, "+5521998765432"),
+        ("+1 415 555 2671", None, "+14155552671"),
+        ("+1 415 555 2671", "BR", "+14155552671"),
+        ("+5511900000000", None, "+5511900000000"),  # zeros after the mobile 9: a number in use
+    ],
+)
+def test_phone_numbers_that_can_exist_are_read(typed: str, region: str | None, e164: str) -> None:
+    number = phone_number(typed, region=region)
+    assert number is not None
+    assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == e164
+
+
+@pytest.mark.parametrize(
+    ("typed", "region"),
+    [
+        ("(00) 91234-5678", "BR"),  # no area code 00
+        ("+55 00 91234-5678", None),
+        ("(11) 00000-0000", "BR"),
+        ("00000000000", "BR"),
+        ("(99) 99999-9999", "BR"),  # the plan allows it; one repeated digit is a filler
+        ("(11) 3333-3333", "BR"),
+        ("(11) 1234-5678", "BR"),  # landlines start with 2 to 5
+        ("(11) 98765-432", "BR"),  # one digit short
+        ("11987654321", None),  # no country code and no region to assume
+        ("", "BR"),
+        ("   ", "BR"),
+        ("telefone", "BR"),
+    ],
+)
+def test_phone_numbers_that_cannot_exist_are_refused(typed: str, region: str | None) -> None:
+    assert phone_number(typed, region=region) is None
+
+
+def test_the_rule_is_stricter_than_a_plausible_length() -> None:
+    # What the registry and the reminders checked before: these pass the length check.
+    for typed in ("(00) 91234-5678", "(11) 00000-0000", "(99) 99999-9999"):
+        assert phonenumbers.is_possible_number(phonenumbers.parse(typed, "BR"))
+        assert phone_number(typed, region="BR") is None
+
+
+@pytest.mark.parametrize("phone", ["(00) 3456-7890", "(11) 0000-0000", "não sei", "123"])
+def test_a_clinics_phone_quoted_to_patients_must_be_one_that_can_exist(phone: str) -> None:
+    with pytest.raises(ValidationError):
+        validate_phone(phone)
+    validate_phone("(11) 3456-7890")
+    validate_phone("")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Callable
@@ -15,12 +16,13 @@ from django.http import FileResponse, HttpResponse
 from django.test import Client
 from django.utils.html import escape
 from django.utils.translation import gettext, override
+from pypdf import PdfWriter
 
 from patients.documents import sniff_content_type
 from patients.models import ChartAccess, Patient, PatientDocument
 from staff import roles
 from staff.models import User
-from tests.factories import make_patient
+from tests.factories import make_patient, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +70,27 @@ JPEG = bytes.fromhex(
 )
 
 HOSTILE_HTML = b"<html><body><script>fetch('/patients/').then(r => r.text())</script></body></html>"
+
+# Files that start (and end) like a document, and are not one.
+HTML_BETWEEN_PDF_MARKERS = b"%PDF-1.4\n" + HOSTILE_HTML + b"\n%%EOF\n"
+PNG_SIGNATURE_ONLY = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE_AND_IEND = PNG_SIGNATURE_ONLY + HOSTILE_HTML + _png_chunk(b"IEND", b"")
+JPEG_SOI_EOI_ONLY = b"\xff\xd8\xff\xd9"
+HTML_BETWEEN_JPEG_MARKERS = b"\xff\xd8\xff" + HOSTILE_HTML + b"\xff\xd9"
+
+
+def _pdf_without_pages() -> bytes:
+    buffer = io.BytesIO()
+    PdfWriter().write(buffer)
+    return buffer.getvalue()
+
+
+def _pdf_with_a_password() -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes()))
+    writer.encrypt(user_password="52998", owner_password="clinica", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -117,11 +140,12 @@ def _translated(message: str, **values: Any) -> str:
     ("name", "content", "content_type", "extension"),
     [
         ("exame.pdf", PDF, "application/pdf", "pdf"),
+        ("laudo.pdf", pdf_bytes(pages=2), "application/pdf", "pdf"),
         ("raio-x.png", PNG, "image/png", "png"),
         ("foto.jpg", JPEG, "image/jpeg", "jpg"),
         ("../../etc/passwd.pdf", PNG, "image/png", "png"),
     ],
-    ids=["pdf", "png", "jpeg", "png-named-as-pdf-with-path"],
+    ids=["pdf", "pdf-written-by-pypdf", "png", "jpeg", "png-named-as-pdf-with-path"],
 )
 def test_document_upload_and_download(
     upload: Callable[[str, bytes], HttpResponse],
@@ -158,6 +182,9 @@ def test_document_upload_and_download(
     assert b"".join(download.streaming_content) == content  # type: ignore[arg-type]
 
 
+NOT_A_DOCUMENT = "Only PDF, JPEG and PNG files are accepted, and this file is none of them."
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -175,8 +202,37 @@ def test_document_upload_and_download(
         ("image.png", PNG[:-12], "Only PDF, JPEG and PNG files are accepted, and this file is none of them."),
         ("photo.jpg", JPEG[:-2], "Only PDF, JPEG and PNG files are accepted, and this file is none of them."),
         ("exam.pdf", b"", "The submitted file is empty."),
+        ("exam.pdf", HTML_BETWEEN_PDF_MARKERS, NOT_A_DOCUMENT),
+        ("exam.pdf", PDF[: len(PDF) // 2] + b"\n%%EOF\n", NOT_A_DOCUMENT),
+        ("exam.pdf", _pdf_without_pages(), NOT_A_DOCUMENT),
+        (
+            "exam.pdf",
+            _pdf_with_a_password(),
+            "This PDF opens only with a password: upload a copy that opens without one.",
+        ),
+        ("image.png", PNG_SIGNATURE_ONLY, NOT_A_DOCUMENT),
+        ("image.png", PNG_SIGNATURE_AND_IEND, NOT_A_DOCUMENT),
+        ("image.png", PNG.replace(b"IDAT", b"IDAx"), NOT_A_DOCUMENT),
+        ("photo.jpg", JPEG_SOI_EOI_ONLY, NOT_A_DOCUMENT),
+        ("photo.jpg", HTML_BETWEEN_JPEG_MARKERS, NOT_A_DOCUMENT),
     ],
-    ids=["html-named-pdf", "pdf-without-eof", "pdf-header-then-script", "truncated-png", "truncated-jpeg", "empty"],
+    ids=[
+        "html-named-pdf",
+        "pdf-without-eof",
+        "pdf-header-then-script",
+        "truncated-png",
+        "truncated-jpeg",
+        "empty",
+        "html-between-pdf-header-and-trailer",
+        "pdf-cut-in-half-with-a-trailer",
+        "pdf-without-pages",
+        "pdf-with-a-password",
+        "png-signature-only",
+        "png-signature-then-html-then-iend",
+        "png-chunk-checksum-wrong",
+        "jpeg-start-and-end-only",
+        "html-between-jpeg-markers",
+    ],
 )
 def test_document_upload_refuses_what_is_not_a_document(
     upload: Callable[[str, bytes], HttpResponse],
@@ -193,6 +249,37 @@ def test_document_upload_refuses_what_is_not_a_document(
     assert "Hemograma março" in html  # the form keeps what was typed
     assert not PatientDocument.objects.exists()
     assert stored_files(private_storage) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("exam.pdf", HTML_BETWEEN_PDF_MARKERS),
+        ("exam.pdf", _pdf_with_a_password()),
+        ("image.png", PNG_SIGNATURE_AND_IEND),
+        ("photo.jpg", HTML_BETWEEN_JPEG_MARKERS),
+    ],
+    ids=["html-as-pdf", "pdf-with-a-password", "html-as-png", "html-as-jpeg"],
+)
+def test_a_refused_upload_leaves_the_stored_documents_as_they_were(
+    upload: Callable[[str, bytes], HttpResponse],
+    reception: User,
+    patient: Patient,
+    private_storage: FileSystemStorage,
+    name: str,
+    content: bytes,
+) -> None:
+    assert upload("exame.pdf", PDF).status_code == 302
+    columns = [f.attname for f in PatientDocument._meta.concrete_fields]
+    rows_before = list(PatientDocument.objects.values(*columns))
+    files_before = {path: path.read_bytes() for path in stored_files(private_storage)}
+
+    response = upload(name, content)
+
+    assert response.status_code == 200
+    assert 'class="invalid-feedback"' in response.content.decode()
+    assert list(PatientDocument.objects.values(*columns)) == rows_before
+    assert {path: path.read_bytes() for path in stored_files(private_storage)} == files_before
 
 
 def test_document_upload_refuses_a_file_over_the_limit(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from clinic.crypto import blind_index
 from patients import services
 from patients.models import Condition, EmergencyContact, Patient, PatientStatus, PatientStatusChange
+from patients.selectors import message_address
 from staff.models import User
 from tests.factories import make_patient, patient_data
 
@@ -264,7 +265,14 @@ def test_markup_in_names_is_escaped_on_pages(
     [
         ({"mobile_phone": "12345"}, "mobile_phone"),
         ({"home_phone": "não tenho"}, "home_phone"),
+        # Plausible lengths, but numbers that cannot exist: no reminder may go to them.
+        ({"mobile_phone": "(00) 91234-5678"}, "mobile_phone"),
+        ({"mobile_phone": "+5599999999999"}, "mobile_phone"),
+        ({"home_phone": "(11) 0000-0000"}, "home_phone"),
         ({"cep": "0131-0100"}, "cep"),
+        # Letters inside a CPF or a CNS are refused, not dropped into a number nobody typed.
+        ({"cpf": "206a108b86517"}, "cpf"),
+        ({"cns": "7x0000000000000"}, "cns"),
         ({"email": "maria@"}, "email"),
         ({"mobile_phone": "", "reminder_channel": "whatsapp"}, "mobile_phone"),
         ({"email": "", "reminder_channel": "email"}, "email"),
@@ -277,6 +285,48 @@ def test_the_service_refuses_what_the_form_would_refuse(overrides: dict[str, Any
         services.patient_register(by=author, **patient_data(**overrides))
     assert field in refused.value.message_dict
     assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "contact_phone", "error"),
+    [
+        ({"mobile_phone": "(00) 91234-5678"}, "(11) 91234-5678", "mobile_phone"),
+        ({"home_phone": "00000000000"}, "(11) 91234-5678", "home_phone"),
+        ({}, "(99) 99999-9999", "emergency_contacts"),
+    ],
+    ids=["mobile-area-code-00", "home-all-zeros", "contact-all-nines"],
+)
+def test_an_update_with_an_impossible_phone_keeps_the_stored_record(
+    reception: User, fields: dict[str, str], contact_phone: str, error: str
+) -> None:
+    patient = make_patient(by=reception, mobile_phone="+5511987654321", home_phone="+551134567890")
+    EmergencyContact.objects.create(patient=patient, name="Maria", relationship="mãe", phone="+5511912345678")
+    columns = [f.attname for f in Patient._meta.concrete_fields]
+    before = Patient.objects.values(*columns).get(pk=patient.pk)
+
+    with pytest.raises(ValidationError) as caught:
+        services.patient_update(
+            patient=patient,
+            by=reception,
+            social_name="Nome Novo",
+            contacts=[services.ContactData(name="Maria", relationship="mãe", phone=contact_phone)],
+            **fields,
+        )
+
+    assert list(caught.value.message_dict) == [error]
+    assert Patient.objects.values(*columns).get(pk=patient.pk) == before
+    assert list(EmergencyContact.objects.values_list("name", "phone")) == [("Maria", "+5511912345678")]
+    assert stored(patient).history.count() == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("number", ["+550912345678", "+5511000000000", "+5599999999999"])
+def test_a_number_stored_before_the_rule_is_no_reminder_target(reception: User, number: str) -> None:
+    patient = make_patient(by=reception, mobile_phone="+5511987654321", reminder_channel="whatsapp")
+    assert message_address(stored(patient)) == ("whatsapp", "+5511987654321")
+    # Written straight to the table, as rows registered under the old, looser check were.
+    Patient.objects.filter(pk=patient.pk).update(mobile_phone=number)
+
+    assert message_address(stored(patient)) is None
 
 
 def test_an_update_with_an_unreadable_phone_keeps_the_stored_one() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
+from html import unescape
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from clinic.brazil import format_cpf
 from clinic.models import Clinic
@@ -165,6 +168,80 @@ def test_edit_with_bad_input_changes_nothing(reception: User, reception_client: 
     patient.refresh_from_db()
     assert patient.birth_date.year < 2999
     assert patient.history.count() == 1
+
+
+PHONE_MESSAGE = "This is not a valid phone number; include the area code (DDD)."
+CPF_CHARACTERS = "A CPF has only digits, with dots and a dash if you like, as in 529.982.247-25."
+CNS_CHARACTERS = "A CNS has only its 15 digits, with spaces between the groups if you like."
+
+# Each passed the old checks: a plausible length for phones, the digits left after dropping letters
+# for the CPF (206.108.865-17) and the CNS (898 0010 0000 0003).
+REFUSED_INPUT = [
+    ("mobile_phone", "(00) 91234-5678", PHONE_MESSAGE),
+    ("mobile_phone", "(99) 99999-9999", PHONE_MESSAGE),
+    ("home_phone", "(11) 0000-0000", PHONE_MESSAGE),
+    ("contacts-0-phone", "(00) 3333-4444", PHONE_MESSAGE),
+    ("cpf", "206a108b86517", CPF_CHARACTERS),
+    ("cns", "898a001000000003", CNS_CHARACTERS),
+]
+REFUSED_IDS = ["area-code-00", "all-nines", "all-zeros", "contact-area-code-00", "cpf-letters", "cns-letter"]
+
+
+def errors_next_to(html: str, field: str) -> list[str]:
+    """The messages shown under the input of ``field`` (the paragraphs its aria-describedby names)."""
+    pattern = rf'<p id="error_\d+_id_{re.escape(field)}"><strong>(.*?)</strong></p>'
+    return [unescape(message) for message in re.findall(pattern, html)]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), REFUSED_INPUT, ids=REFUSED_IDS)
+def test_registration_refuses_impossible_phones_and_stray_characters_next_to_the_field(
+    reception_client: Client, clinic: Clinic, field: str, value: str, message: str
+) -> None:
+    response = reception_client.post(
+        "/patients/new/", registration_form(clinic, **{field: value}), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert errors_next_to(html, field) == [message]
+    assert f'value="{escape(value)}"' in html  # what the person typed is still there to correct
+    assert not Patient.objects.exists()
+    assert not EmergencyContact.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "value", "message"), REFUSED_INPUT, ids=REFUSED_IDS)
+def test_edit_with_an_impossible_phone_or_stray_characters_changes_nothing(
+    reception: User, reception_client: Client, clinic: Clinic, field: str, value: str, message: str
+) -> None:
+    patient = make_patient(
+        by=reception, full_name="Carla Dias Rocha", mobile_phone="+5511987654321", home_phone="+551134567890"
+    )
+    EmergencyContact.objects.create(patient=patient, name="Antigo", relationship="Tio", phone="+5511911112222")
+    columns = [f.attname for f in Patient._meta.concrete_fields]
+    before = Patient.objects.values(*columns).get(pk=patient.pk)
+    contacts_before = list(EmergencyContact.objects.values("name", "relationship", "phone"))
+    # A change that would be saved along with the bad value, had the bad value been taken.
+    typed = {"cpf": format_cpf(patient.cpf), "full_name": "Carla Dias Rocha", "social_name": "Carla Rocha"}
+    form = registration_form(clinic, **{**typed, field: value})
+
+    response = reception_client.post(f"/patients/{patient.pk}/edit/", form, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert errors_next_to(response.content.decode(), field) == [message]
+    assert Patient.objects.values(*columns).get(pk=patient.pk) == before
+    assert list(EmergencyContact.objects.values("name", "relationship", "phone")) == contacts_before
+    assert patient.history.count() == 1  # type: ignore[attr-defined]
+
+
+def test_an_impossible_number_in_the_search_box_finds_nobody(reception: User, reception_client: Client) -> None:
+    # Search reads phones by the same rule as storing: no stored number can fail it.
+    make_patient(by=reception, full_name="Pedro Alves Lima", mobile_phone="+5511987654321")
+
+    response = reception_client.get("/patients/", {"q": "(00) 98765-4321"})
+
+    assert response.status_code == 200
+    assert list(response.context["patients"]) == []
+    assert "Pedro Alves Lima" not in response.content.decode()
 
 
 def test_social_name_is_shown_in_place_of_the_civil_name(reception: User, reception_client: Client) -> None:

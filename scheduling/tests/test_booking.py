@@ -58,14 +58,14 @@ def test_overbooking_needs_the_permission_and_a_reason(booking: dict[str, Any]) 
     book(booking, make_patient())
     with pytest.raises(PermissionDenied):
         book(booking, make_patient(), overbooking_reason="encaixe")
-    doctor = UserFactory(role=roles.DOCTOR)
+    doctor = UserFactory(role=roles.DOCTOR, clinics=[booking["room"].clinic])
     extra = book(booking, make_patient(), by=doctor, overbooking_reason="Encaixe: dor aguda")
     assert extra.overbooked
     assert Appointment.objects.count() == 2
 
 
 def test_overbooking_outside_the_hours_is_refused(booking: dict[str, Any]) -> None:
-    doctor = UserFactory(role=roles.DOCTOR)
+    doctor = UserFactory(role=roles.DOCTOR, clinics=[booking["room"].clinic])
     with translation.override("en"), pytest.raises(ValidationError, match="working hours"):
         book(booking, make_patient(), by=doctor, overbooking_reason="Encaixe", starts_at=booking["at"].replace(hour=13))
 
@@ -82,3 +82,26 @@ def test_twenty_concurrent_bookings_of_one_slot_one_wins() -> None:
     assert len(taken) == 19, [o for o in outcomes if not isinstance(o, Appointment | SlotTaken)]
     assert Appointment.objects.filter(starts_at=setting["at"]).count() == 1
     assert all(setting["at"] not in [s.starts_at for s in refusal.fresh] for refusal in taken)
+
+
+def test_a_slot_of_a_clinic_the_booker_does_not_work_in_is_refused(booking: dict[str, Any]) -> None:
+    """Reception of one clinic cannot book another's agenda, whatever door the request comes by."""
+    elsewhere = build()
+    with translation.override("en"), pytest.raises(PermissionDenied, match="You do not work in this clinic"):
+        book(elsewhere, make_patient(), by=booking["by"])
+    assert not Appointment.objects.exists()
+
+
+def test_a_time_beyond_the_clinics_booking_horizon_is_refused_with_the_horizon(booking: dict[str, Any]) -> None:
+    clinic = booking["room"].clinic
+    clinic.booking_horizon_days = 30
+    clinic.save(update_fields=["booking_horizon_days"])
+    far = booking["at"] + timedelta(weeks=52 * 70)  # a Monday at 09:00 in the 2090s
+    with translation.override("en"), pytest.raises(ValidationError, match="at most 30 days ahead"):
+        book(booking, make_patient(), starts_at=far)
+    within = booking["at"] + timedelta(weeks=3)
+    beyond = booking["at"] + timedelta(weeks=5)
+    assert book(booking, make_patient(), starts_at=within).starts_at == within
+    with translation.override("en"), pytest.raises(ValidationError, match="at most 30 days ahead"):
+        book(booking, make_patient(), starts_at=beyond)
+    assert Appointment.objects.count() == 1

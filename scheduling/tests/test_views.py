@@ -361,3 +361,59 @@ def test_the_clinic_day_follows_the_clinics_time_zone(db: None) -> None:
     client.force_login(by)
     page = client.get(f"/scheduling/day/?clinic={clinic.pk}&date={day}").content.decode()
     assert "22:30" in page
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "message"),
+    [
+        ("NAIVE", "The time must carry its time zone."),
+        ("9999-12-31T09:00:00-03:00", "Choose a free time from the list."),
+        ("2099-03-02T09:00:00-03:00", "Appointments are booked at most 365 days ahead."),
+    ],
+)
+def test_a_time_without_a_zone_or_far_away_is_refused_and_nothing_is_booked(
+    setting: dict[str, Any], desk: Client, starts_at: str, message: str
+) -> None:
+    if starts_at == "NAIVE":  # the slot's own wall-clock time, with its offset dropped
+        starts_at = setting["at"].replace(tzinfo=None).isoformat()
+    data = {**dict_params(setting), "starts_at": starts_at, "patient": make_patient().pk}
+    response = desk.post("/scheduling/book/confirm/", data, follow=True, **EN)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_the_practitioner_list_follows_the_chosen_clinic_and_specialty(setting: dict[str, Any], desk: Client) -> None:
+    mine = setting["practitioner"]
+    sister = ClinicFactory()
+    setting["by"].clinics.add(sister)
+    at_sister = build()  # a practitioner of another specialty, in yet another clinic ...
+    at_sister["practitioner"].specialty_links.create(specialty=setting["specialty"])
+    at_sister["practitioner"].working_hours.update(clinic=sister)  # ... who works at the sister clinic
+    elsewhere = build()  # of the same specialty, in a clinic reception does not work in
+    elsewhere["practitioner"].specialty_links.create(specialty=setting["specialty"])
+    here = setting["room"].clinic
+
+    def offered(**params: Any) -> set[int]:
+        response = desk.get("/scheduling/book/", {"specialty": setting["specialty"].pk, **params}, **EN)
+        field = response.context["form"].fields["practitioner"]
+        return {practitioner.pk for practitioner in field.queryset}
+
+    assert offered() == {mine.pk, at_sister["practitioner"].pk}
+    assert offered(clinic=here.pk) == {mine.pk}
+    assert offered(clinic=sister.pk) == {at_sister["practitioner"].pk}
+    # A practitioner who does not work at the chosen clinic falls back to "any available".
+    response = desk.get(
+        "/scheduling/book/",
+        {"specialty": setting["specialty"].pk, "clinic": here.pk, "practitioner": at_sister["practitioner"].pk},
+        **EN,
+    )
+    assert response.context["form"].data["practitioner"] == ""
+
+
+def test_a_search_beyond_the_booking_horizon_says_so(setting: dict[str, Any], desk: Client) -> None:
+    for day in ("2099-01-01", "9999-12-31"):
+        response = desk.get("/scheduling/book/", {"specialty": setting["specialty"].pk, "date": day}, **EN)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Appointments are booked at most 365 days ahead." in page or "Choose a date between" in page

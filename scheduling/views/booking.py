@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic.access import clinics_for_user
 from clinic.http import AuthenticatedRequest
 from clinic.models import Clinic, Room
-from clinic.selectors import clinics_for_user
 from patients import selectors as patient_selectors
 from patients.models import Patient
 from scheduling import selectors
@@ -167,9 +167,12 @@ def _confirm_context(request: AuthenticatedRequest, slot_form: SlotForm) -> dict
 def book_confirm(request: AuthenticatedRequest) -> HttpResponse:
     """GET: the chosen slot, and the patient to choose; POST: book it."""
     source = request.POST if request.method == "POST" else request.GET
-    slot_form = SlotForm(source)
+    slot_form = SlotForm(source, practitioners=selectors.practitioners_for_user(request.user))
     if not slot_form.is_valid():
-        messages.error(request, _("Choose a free time from the list."))
+        if slot_form.has_error("starts_at", code="naive"):
+            messages.error(request, str(slot_form.errors["starts_at"][0]))
+        else:
+            messages.error(request, _("Choose a free time from the list."))
         return redirect("scheduling:book")
     patient = _patient_from(request, source.get("patient"))
     waiting_pk = source.get("waiting", "")
@@ -185,7 +188,7 @@ def book_confirm(request: AuthenticatedRequest) -> HttpResponse:
         "register_url": reverse("patients:create") + "?" + urlencode({"next": here}),
     }
     if request.method == "POST":
-        form = BookingConfirmForm(request.POST)
+        form = BookingConfirmForm(request.POST, practitioners=selectors.practitioners_for_user(request.user))
         if patient is None or not form.is_valid():
             messages.error(request, _("Choose the patient."))
         else:
@@ -238,10 +241,13 @@ def _close_waiting_entry(request: AuthenticatedRequest, waiting_pk: str, appoint
     """A booking made from the waiting list takes the patient off it."""
     if not waiting_pk.isdigit():
         return
-    from scheduling.waiting_list import waiting_list_mark_booked
+    from scheduling.waiting_list import waiting_entry_for_user, waiting_list_mark_booked
 
-    entry = WaitingListEntry.objects.filter(pk=int(waiting_pk), status=WaitingListEntry.Status.WAITING).first()
-    if entry is None:
+    try:
+        entry = waiting_entry_for_user(request.user, int(waiting_pk))
+    except (Http404, PermissionDenied):
+        return
+    if entry.status != WaitingListEntry.Status.WAITING:
         return
     try:
         waiting_list_mark_booked(entry=entry, appointment=appointment, by=request.user)

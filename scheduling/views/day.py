@@ -10,12 +10,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from clinic.access import chosen_clinic
 from clinic.http import AuthenticatedRequest
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from scheduling import selectors
 from scheduling.forms import DayForm
-from staff.models import Practitioner, WorkingHours
+from staff.models import Practitioner
 
 # How often the board asks for fresh data, in seconds.
 BOARD_REFRESH_SECONDS = 15
@@ -30,27 +30,15 @@ def _day(request: AuthenticatedRequest, default: date) -> date:
 
 def _clinic(request: AuthenticatedRequest) -> tuple[Clinic, list[Clinic]]:
     """The clinic named by ?clinic= among the user's, or the first of theirs."""
-    clinics = list(clinics_for_user(request.user).order_by("name"))
+    chosen, clinics = chosen_clinic(request.user, request.GET.get("clinic", ""))
     if not clinics:
-        raise Http404
-    raw = request.GET.get("clinic", "")
-    chosen = next((c for c in clinics if str(c.pk) == raw), None)
-    if raw and chosen is None:
         raise Http404
     return chosen or clinics[0], clinics
 
 
 def _agenda_practitioners(request: AuthenticatedRequest) -> list[Practitioner]:
     """Practitioners who work in the user's clinics (everyone's agenda is open to their colleagues)."""
-    clinic_ids = clinics_for_user(request.user).values("pk")
-    return list(
-        Practitioner.objects.filter(
-            is_active=True,
-            pk__in=WorkingHours.objects.filter(clinic_id__in=clinic_ids).values("practitioner_id"),
-        )
-        .select_related("user")
-        .order_by("user__first_name", "user__last_name")
-    )
+    return list(selectors.practitioners_for_user(request.user).order_by("user__first_name", "user__last_name"))
 
 
 @login_required

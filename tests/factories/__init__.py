@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,8 +10,10 @@ from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from faker import Faker
+from pypdf import PdfWriter
 
 from beds.models import Admission, Bed, RoomSex, Ward, WardKind, WardRoom
 from beds.services import admission_request
@@ -249,3 +252,18 @@ def make_blood_count() -> Exam:
         critical_high=Decimal("30000"),
     )
     return exam
+
+
+def pdf_bytes(*, pages: int = 1) -> bytes:
+    """A real PDF of blank A4 pages, as pypdf writes it: what the upload check takes for a PDF."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def make_pdf_upload(name: str = "laudo.pdf") -> SimpleUploadedFile:
+    """An uploaded one-page PDF, as a browser sends it."""
+    return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
