@@ -33,11 +33,17 @@ install: $(STAMP)
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=var --verbosity=0
 	$(PY) manage.py collectstatic --noinput --verbosity=0
 
+# The address is worked out once, here: printed, given to honcho as the web process's PORT (its own
+# default is 5000), and as SITE_URL to every process (honcho gives worker and beat other PORTs, from
+# which settings would build the links in messages). tests/test_first_run.py holds them together.
+# Unbuffered, the processes' output shows as it happens.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_data --if-empty
-	@echo "\nOpen http://$${HOST:-127.0.0.1}:$${PORT:-8000}/ (Ctrl-C stops web, worker and beat)\n"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	@HOST="$${HOST:-127.0.0.1}"; PORT="$${PORT:-8000}"; SITE_URL="$${SITE_URL:-http://$$HOST:$$PORT}"; \
+	export HOST PORT SITE_URL PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONUNBUFFERED=1; \
+	printf '\nOpen http://%s:%s/ (Ctrl-C stops web, worker and beat)\n\n' "$$HOST" "$$PORT"; \
+	exec $(BIN)/honcho start --port "$$PORT"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

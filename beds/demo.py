@@ -55,7 +55,7 @@ from beds.models import (
     WardRoom,
 )
 from beds.rules import room_sexes_for
-from clinic.demo import Output
+from clinic.demo import HOSPITALS, Output
 from clinic.models import Clinic, Floor
 from patients.models import Patient, PatientStatus, PatientStatusChange, RiskColour
 from staff.models import User
@@ -73,7 +73,6 @@ RESERVED_REQUESTS = 3
 CURRENT_BLOCKS = 3
 CLEANING_NOW = 3
 
-HOSPITALS = {"SP-PAU", "RJ-BOT", "BA-SSA"}
 # The clinic of the demo ward nurse ("enfermagem"): its board gets a bed in every state and most requests.
 NURSE_CLINIC = "SP-PAU"
 WARD_CLINICS = {"SP-CAM", "MG-SAV", "DF-BSB", "PE-REC", "AM-MAO"}

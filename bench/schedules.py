@@ -1,9 +1,10 @@
 """Benchmark practitioners with their weekly hours, leave and blocks, and a year of appointments.
 
-Each clinic of the network has twelve consulting rooms. The demo's four practitioners of a clinic
-keep the first four rooms (weekdays 08-12 and 13-17); the benchmark adds sixteen who share the
-other eight rooms in half-day shifts (07-13 and 13-19, Monday to Saturday), each room taken by
-one person per shift, each person in one room at a time: 400 practitioners in 12 specialties.
+Each clinic of the network has twelve consulting rooms. The demo's practitioners of a clinic keep
+the first four rooms (``staff.demo.OUTPATIENT_ROOMS``: four full-time in a clinic, twelve sharing
+them in a hospital); the benchmark adds sixteen who share the other eight rooms in half-day shifts
+(07-13 and 13-19, Monday to Saturday), each room taken by one person per shift, each person in one
+room at a time: 424 practitioners in 12 specialties.
 
 Appointments are laid on the practitioners' own slots (their hours, end to end, the length of
 their specialty; none on leave or in a block), from a year back to four weeks ahead. Every slot
@@ -52,7 +53,7 @@ BENCH_USERNAME_PREFIX = "bench."
 BENCH_RECEPTION = "bench.recepcao"
 BENCH_PER_CLINIC = 16
 # The demo's practitioners keep the first rooms of each clinic; the benchmark's take the rest.
-FIRST_BENCH_ROOM = staff_demo.PRACTITIONERS_PER_CLINIC
+FIRST_BENCH_ROOM = staff_demo.OUTPATIENT_ROOMS
 SHIFTS = ((time(7), time(13)), (time(13), time(19)))
 WORKING_DAYS = range(6)  # Monday to Saturday
 HISTORY_DAYS = 365
@@ -94,7 +95,7 @@ def practitioners_done(size: Size) -> bool:
     demo = Practitioner.objects.filter(user__username__startswith="prof.").count()
     return (
         bench == bench_practitioner_count()
-        and demo == len(clinic_demo.CLINICS) * staff_demo.PRACTITIONERS_PER_CLINIC
+        and demo == sum(len(staff_demo.outpatient_plan(code)) for code, *_rest in clinic_demo.CLINICS)
         and User.objects.filter(username=BENCH_RECEPTION).exists()
     )
 

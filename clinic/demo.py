@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from clinic.models import Clinic, Floor, Room
 
@@ -39,6 +40,9 @@ CLINICS = [
     ("RO-PVH", "Clínica Olaria", "Porto Velho", "RO", "America/Porto_Velho", "76801000"),
 ]
 
+# The clinics with wards of every kind, an imaging service and outpatients of every specialty.
+HOSPITALS = {"SP-PAU", "RJ-BOT", "BA-SSA"}
+
 # floor level, floor name, [(room kind, count, code prefix, name prefix)]
 LAYOUT = [
     (0, "Térreo", [(Room.Kind.CONSULTING, 8, "C", "Consultório")]),
@@ -66,13 +70,18 @@ def load(stdout: Output) -> None:
             },
         )
         created += was_created
+        floors = {floor.level: floor for floor in Floor.objects.filter(clinic=clinic)}
+        codes = set(Room.objects.filter(clinic=clinic).values_list("code", flat=True))
+        missing = []
         for level, floor_name, rooms in LAYOUT:
-            floor, _ = Floor.objects.get_or_create(clinic=clinic, level=level, defaults={"name": floor_name})
+            if level not in floors:
+                floors[level] = Floor.objects.create(clinic=clinic, level=level, name=floor_name)
             for kind, count, prefix, room_name in rooms:
                 for number in range(1, count + 1):
-                    Room.objects.get_or_create(
-                        clinic=clinic,
-                        code=f"{prefix}{level}{number:02d}" if prefix != "C1" else f"C{level}{number:02d}",
-                        defaults={"floor": floor, "kind": kind, "name": f"{room_name} {number}"},
-                    )
+                    code = f"{prefix}{level}{number:02d}" if prefix != "C1" else f"C{level}{number:02d}"
+                    if code not in codes:
+                        missing.append(
+                            Room(clinic=clinic, code=code, floor=floors[level], kind=kind, name=f"{room_name} {number}")
+                        )
+        bulk_create_with_history(missing, Room)
     stdout.write(f"clinics: {Clinic.objects.count()} ({created} new), rooms: {Room.objects.count()}\n")

@@ -51,7 +51,7 @@ from simple_history.utils import bulk_create_with_history
 
 from beds.models import Admission, AdmissionStatus
 from clinic.crypto import EncryptedTextField
-from clinic.demo import Output
+from clinic.demo import HOSPITALS, Output
 from clinic.models import Clinic, Room
 from exams import services
 from exams.catalog import CATALOG, RADIOLOGY, ULTRASOUND, catalog_load
@@ -81,7 +81,6 @@ HISTORY_DAYS = 365
 # The share of the demo patients who had exams in the year, and of those, who had many.
 HISTORY_SHARE = 0.5
 FOLLOWED_SHARE = 0.2
-HOSPITALS = {"SP-PAU", "RJ-BOT", "BA-SSA"}
 WORKLIST_CLINIC = "SP-PAU"
 UNITS = [(CareUnit.Kind.LABORATORY, "Laboratório"), (CareUnit.Kind.IMAGING, "Diagnóstico por imagem")]
 # SP-PAU's demo logins; every other clinic gets lab.<clinic>.1 and .2.
@@ -1141,5 +1140,6 @@ def load(stdout: Output) -> None:
         f"{catalog_line}; {HISTORY_DAYS} days of results: {history.counts[ExamKind.LAB]} lab and "
         f"{history.counts[ExamKind.IMAGING]} imaging orders released for {len(history.profiles)} patients; "
         f"{WORKLIST_CLINIC} worklists: {today + counts['created now']} open orders, {counts['booked']} exams booked, "
-        f"{counts['released']} results just released (lab logins lab.<clinic>.<n>, imaging img.<clinic>.<n>)\n"
+        f"{counts['released']} results just released (its lab logins: {' and '.join(LAB_LOGINS)}, "
+        f"its radiologist: {RADIOLOGIST_LOGIN})\n"
     )
