@@ -14,27 +14,38 @@ from django.utils.translation import gettext_lazy as _
 from staff.models import User
 
 
+@dataclass(frozen=True, eq=False)
+class MenuArea:
+    """A drop-down of the bar: the entries of one area of work (compared by identity, not by label)."""
+
+    label: str | Promise
+    icon: str
+
+
 @dataclass(frozen=True)
 class MenuEntry:
     label: str | Promise
     url_name: str
     permission: str
     icon: str
-    group: str | Promise | None = None  # entries of one group share a drop-down
+    area: MenuArea  # entries of one area share a drop-down
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
 
 
-SCHEDULING = _("Scheduling")
-EMERGENCY = _("Emergency")
-EXAMS = _("Exams")
-BEDS = _("Beds")
+# Few top-level entries, so that every role's bar fits one line of a laptop (1366 px) in Portuguese.
+PATIENTS = MenuArea(_("Patients"), "bi-people")
+SCHEDULING = MenuArea(_("Scheduling"), "bi-calendar-week")
+EMERGENCY = MenuArea(_("Emergency"), "bi-heart-pulse")
+EXAMS = MenuArea(_("Exams"), "bi-clipboard2-pulse")
+BEDS = MenuArea(_("Beds"), "bi-grid-3x3-gap")
+MANAGEMENT = MenuArea(_("Management"), "bi-building-gear")
 
 MENU = [
-    MenuEntry(_("Patients"), "patients:search", "patients.view_patient", "bi-people"),
-    MenuEntry(_("New patient"), "patients:create", "patients.add_patient", "bi-person-plus"),
+    MenuEntry(_("Patients"), "patients:search", "patients.view_patient", "bi-search", PATIENTS),
+    MenuEntry(_("New patient"), "patients:create", "patients.add_patient", "bi-person-plus", PATIENTS),
     MenuEntry(_("Book"), "scheduling:book", "scheduling.add_appointment", "bi-calendar-plus", SCHEDULING),
     MenuEntry(_("Reception board"), "scheduling:board", "scheduling.change_appointment", "bi-people-fill", SCHEDULING),
     MenuEntry(_("Agenda"), "scheduling:agenda", "scheduling.view_appointment", "bi-calendar-week", SCHEDULING),
@@ -60,10 +71,10 @@ MENU = [
     MenuEntry(_("Ward board"), "beds:board", "beds.view_bed", "bi-grid-3x3-gap", BEDS),
     MenuEntry(_("Admission requests"), "beds:requests", "beds.view_admission", "bi-box-arrow-in-right", BEDS),
     MenuEntry(_("Wards and beds setup"), "beds:setup", "beds.change_ward", "bi-tools", BEDS),
-    MenuEntry(_("Rota"), "staff:rota", "staff.view_shift", "bi-person-badge"),
-    MenuEntry(_("Outbox"), "messaging:outbox", "messaging.view_message", "bi-send"),
-    MenuEntry(_("Occupancy report"), "reports:occupancy", "reports.view_occupancy_report", "bi-bar-chart"),
-    MenuEntry(_("Clinics"), "clinic:list", "clinic.view_clinic", "bi-hospital"),
+    MenuEntry(_("Rota"), "staff:rota", "staff.view_shift", "bi-person-badge", MANAGEMENT),
+    MenuEntry(_("Outbox"), "messaging:outbox", "messaging.view_message", "bi-send", MANAGEMENT),
+    MenuEntry(_("Occupancy report"), "reports:occupancy", "reports.view_occupancy_report", "bi-bar-chart", MANAGEMENT),
+    MenuEntry(_("Clinics"), "clinic:list", "clinic.view_clinic", "bi-hospital", MANAGEMENT),
 ]
 
 
@@ -75,20 +86,30 @@ def menu_for(user: User) -> list[MenuEntry]:
 
 @dataclass(frozen=True)
 class MenuGroup:
-    label: str | Promise
+    area: MenuArea
     entries: list[MenuEntry]
 
+    @property
+    def label(self) -> str | Promise:
+        return self.area.label
 
-def menu_tree(entries: list[MenuEntry]) -> list[MenuEntry | MenuGroup]:
-    """The entries as the navigation bar shows them: grouped ones in one drop-down, in menu order."""
-    tree: list[MenuEntry | MenuGroup] = []
-    groups: dict[str, MenuGroup] = {}
+    @property
+    def icon(self) -> str:
+        return self.area.icon
+
+    @property
+    def urls(self) -> list[str]:
+        return [entry.url for entry in self.entries]
+
+    @property
+    def only_entry(self) -> MenuEntry | None:
+        """An area holding one entry for this user is a link to it, labelled by the area: no drop-down to open."""
+        return self.entries[0] if len(self.entries) == 1 else None
+
+
+def menu_tree(entries: list[MenuEntry]) -> list[MenuGroup]:
+    """The entries as the navigation bar shows them: an area's entries in one group, areas in menu order."""
+    groups: dict[MenuArea, MenuGroup] = {}
     for entry in entries:
-        if entry.group is None:
-            tree.append(entry)
-        elif str(entry.group) in groups:
-            groups[str(entry.group)].entries.append(entry)
-        else:
-            groups[str(entry.group)] = MenuGroup(entry.group, [entry])
-            tree.append(groups[str(entry.group)])
-    return tree
+        groups.setdefault(entry.area, MenuGroup(entry.area, [])).entries.append(entry)
+    return list(groups.values())

@@ -19,3 +19,33 @@ document.addEventListener("click", (event) => {
   list.insertAdjacentHTML("beforeend", html);
   total.value = String(index + 1);
 });
+
+// A row of columns wider than its box (the clinic day) scrolls inside it: the box's cut edges fade, and the
+// "n more columns" button counts the columns cut on the right and scrolls to the first of them.
+function columnScroller(root) {
+  const box = root.querySelector("[data-columns]");
+  const more = root.querySelector("[data-more-columns]");
+  const frame = box.parentElement;
+  const cutColumns = () => {
+    const edge = box.getBoundingClientRect().right + 1;
+    return [...box.children].filter((column) => column.getBoundingClientRect().right > edge);
+  };
+  const update = () => {
+    const cut = cutColumns();
+    frame.classList.toggle("cut-start", box.scrollLeft > 1);
+    frame.classList.toggle("cut-end", cut.length > 0);
+    if (!more) return;
+    more.hidden = cut.length === 0;
+    for (const label of more.querySelectorAll("[data-hidden-columns]")) {
+      label.hidden = Number(label.dataset.hiddenColumns) !== cut.length;
+    }
+  };
+  more?.addEventListener("click", () => {
+    const [first] = cutColumns();
+    if (first) box.scrollBy({ left: first.getBoundingClientRect().left - box.getBoundingClientRect().left });
+  });
+  box.addEventListener("scroll", update, { passive: true });
+  new ResizeObserver(update).observe(box);
+  update();
+}
+document.querySelectorAll("[data-column-scroller]").forEach(columnScroller);

@@ -18,11 +18,11 @@ from patients.models import ChartAccess, Patient, PatientDocument
 from staff import roles
 from staff.demo import DEMO_PASSWORD
 from staff.models import User
-from tests.factories import ClinicFactory, UserFactory, unique_cpf
+from tests.factories import ClinicFactory, UserFactory, pdf_bytes, unique_cpf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def sign_in(page: Page, username: str) -> None:
@@ -45,6 +45,7 @@ def test_reception_registers_finds_opens_and_files_a_document(new_page: Callable
     expect(page.locator("[data-testid=menu]")).to_be_visible()
 
     # Register.
+    page.get_by_test_id("menu-group").filter(has_text="Pacientes").click()
     page.click("[data-testid=menu] a[href='/patients/new/']")
     cpf = unique_cpf()
     page.fill("#id_full_name", "João Araújo Conceição")
@@ -63,6 +64,7 @@ def test_reception_registers_finds_opens_and_files_a_document(new_page: Callable
     assert patient.created_by == receptionist
 
     # Find by a name typed without accents: results arrive without a page load.
+    page.get_by_test_id("menu-group").filter(has_text="Pacientes").click()
     page.click("[data-testid=menu] a[href='/patients/']")
     page.fill("#id_q", "joao araujo")
     result = page.locator("#results a", has_text="João Araújo Conceição")

@@ -41,6 +41,7 @@ def test_a_manager_draws_up_the_week_on_a_tablet(new_page: Callable[..., Any]) -
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.get_by_role("button", name="Open menu").click()  # the menu folds on a tablet
+    page.get_by_test_id("menu-group").filter(has_text="Management").click()
     page.click("[data-testid=menu] a[href='/staff/rota/']")
     expect(page.get_by_test_id("rota-title")).to_contain_text("Enfermaria")
     expect(page.get_by_test_id("rota-title")).to_contain_text("2026-W11")

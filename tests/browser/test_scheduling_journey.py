@@ -70,6 +70,7 @@ def test_first_available_to_reminder_to_consultation(new_page: Callable[..., Pag
     )
 
     # The reminder is in the development outbox, with its link and nothing clinical.
+    desk.get_by_test_id("menu-group").filter(has_text="Management").click()
     desk.click("[data-testid=menu] a[href='/messages/']")
     desk.locator("[data-testid=outbox] a").first.click()
     link = desk.locator("a[href*='/r/']").first

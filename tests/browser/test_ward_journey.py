@@ -159,6 +159,7 @@ def test_a_manager_downloads_the_occupancy_report_as_xlsx_and_pdf(new_page: Call
 
     page = new_page(locale="en")
     _sign_in(page, "gestora")
+    page.get_by_test_id("menu-group").filter(has_text="Management").click()
     page.get_by_test_id("menu").get_by_role("link", name="Occupancy report").click()
     page.fill("#id_start", start.isoformat())
     page.fill("#id_end", end.isoformat())
