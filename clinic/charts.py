@@ -7,6 +7,7 @@ point names its time and value in a <title> (a tooltip on hover).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,7 +17,11 @@ from django.utils.safestring import SafeString
 
 Point = tuple[datetime, float]
 
-_PAD_LEFT, _PAD_RIGHT, _PAD_Y = 34, 8, 10
+_PAD_RIGHT, _PAD_Y = 8, 10
+# The axis labels (font-size 10) end 4 px left of the plot, and the left margin is as wide as the
+# widest of them: each character counted as wide as a digit of the widest common sans-serif font
+# (DejaVu Sans, 0.64 em), so a platelet count's "450.000" is not cut at the edge of the drawing.
+_FONT_SIZE, _CHAR_WIDTH, _TICK_GAP, _MIN_PAD_LEFT = 10, 6.5, 4, 34
 
 
 def line_chart(
@@ -41,14 +46,16 @@ def line_chart(
         lowest, highest = lowest - 1, highest + 1
     margin = (highest - lowest) * 0.08
     lowest, highest = lowest - margin, highest + margin
+    ticks = [(value, _number(value)) for value in (highest - margin, lowest + margin)]
+    pad_left = max(_MIN_PAD_LEFT, math.ceil(max(len(text) for _, text in ticks) * _CHAR_WIDTH) + _TICK_GAP + 2)
     first, last = points[0][0], points[-1][0]
     span = (last - first).total_seconds() or 1.0
-    inner_w, inner_h = width - _PAD_LEFT - _PAD_RIGHT, height - 2 * _PAD_Y
+    inner_w, inner_h = width - pad_left - _PAD_RIGHT, height - 2 * _PAD_Y
 
     def x_of(moment: datetime) -> float:
         if len(points) == 1:
-            return _PAD_LEFT + inner_w / 2
-        return _PAD_LEFT + inner_w * (moment - first).total_seconds() / span
+            return pad_left + inner_w / 2
+        return pad_left + inner_w * (moment - first).total_seconds() / span
 
     def y_of(value: float) -> float:
         return _PAD_Y + inner_h * (highest - value) / (highest - lowest)
@@ -60,19 +67,20 @@ def line_chart(
         parts.append(
             format_html(
                 '<rect x="{}" y="{}" width="{}" height="{}" class="chart-band" fill="#d1e7dd"/>',
-                _PAD_LEFT,
+                pad_left,
                 f"{top:.1f}",
                 inner_w,
                 f"{max(bottom - top, 0.5):.1f}",
             )
         )
-    for value in (highest - margin, lowest + margin):
+    for value, text in ticks:
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#6c757d">{}</text>',
-                _PAD_LEFT - 4,
+                '<text x="{}" y="{}" font-size="{}" text-anchor="end" fill="#6c757d">{}</text>',
+                pad_left - _TICK_GAP,
                 f"{y_of(value) + 3:.1f}",
-                _number(value),
+                _FONT_SIZE,
+                text,
             )
         )
     coordinates = " ".join(f"{x_of(moment):.1f},{y_of(value):.1f}" for moment, value in points)
@@ -108,4 +116,5 @@ def line_chart(
 
 
 def _number(value: float) -> str:
-    return formats.number_format(round(value, 1), decimal_pos=1 if value != int(value) else 0)
+    """The value as the reader writes it, thousands grouped: "12.500" in Portuguese, "12,500" in English."""
+    return formats.number_format(round(value, 1), decimal_pos=1 if value != int(value) else 0, force_grouping=True)

@@ -28,10 +28,10 @@ from django.views.decorators.http import require_POST
 
 from beds.models import Admission, AdmissionStatus
 from beds.selectors import admission_for_user
+from clinic.access import clinics_for_user
 from clinic.charts import line_chart
 from clinic.http import AuthenticatedRequest, client_ip, form_errors_from, safe_next, url_for_pk, user_agent
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from exams import selectors, services
 from exams.forms import (
     CancelForm,
@@ -50,7 +50,6 @@ from exams.models import (
     OrderOrigin,
     OrderPriority,
     OrderStatus,
-    ResultAttachment,
 )
 from exams.ranges import range_for
 from messaging.selectors import notifications_for
@@ -73,24 +72,6 @@ SESSION_UNIT = "exams.worklist_unit"
 # Free times offered for an exam that needs a booked time.
 SCHEDULE_DAYS = 14
 SCHEDULE_LIMIT = 60
-
-
-def sees_unreleased(user: User) -> bool:
-    """The lab reads results as they are entered; everyone else only once a second person released them."""
-    return user.has_perm("exams.enter_result")
-
-
-def _attachment_for(user: User, pk: int) -> ResultAttachment:
-    """An attachment of an order of one of the user's clinics, if the user may read the order's result."""
-    try:
-        attachment = ResultAttachment.objects.select_related("order__patient").get(
-            pk=pk, order__clinic__in=clinics_for_user(user)
-        )
-    except ResultAttachment.DoesNotExist as error:
-        raise Http404 from error
-    if attachment.order.status != OrderStatus.RELEASED and not sees_unreleased(user):
-        raise Http404
-    return attachment
 
 
 def _back(request: AuthenticatedRequest, order: ExamOrder) -> HttpResponse:
@@ -183,6 +164,13 @@ def _worklist_lines(orders: list[ExamOrder], unit: CareUnit, now: datetime) -> l
     return lines
 
 
+def _first_bench(units: list[CareUnit]) -> CareUnit | None:
+    """The unit a worklist opens on when none is chosen or remembered: the first laboratory, where most
+    of the work is, else the first imaging unit (``units`` come by clinic, then name)."""
+    laboratories = (unit for unit in units if unit.kind == CareUnit.Kind.LABORATORY)
+    return next(laboratories, units[0] if units else None)
+
+
 @login_required
 @permission_required("exams.enter_result", raise_exception=True)
 def worklist(request: AuthenticatedRequest) -> HttpResponse:
@@ -194,7 +182,7 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
     form = WorklistFilterForm(request.GET or None, units=units)
     filters: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
     remembered = next((unit for unit in units if unit.pk == request.session.get(SESSION_UNIT)), None)
-    unit = filters.get("unit") or remembered or (units[0] if units else None)
+    unit = filters.get("unit") or remembered or _first_bench(units)
     status = filters.get("status", "")
     now = timezone.now()
     orders: list[ExamOrder] = []
@@ -251,7 +239,7 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
         "orders": orders,
         "patient": patient,
         "unseen": _unread_order_ids(request.user),
-        "sees_unreleased": sees_unreleased(request.user),
+        "sees_unreleased": selectors.sees_unreleased(request.user),
     }
     return render(request, "exams/order_list.html", context)
 
@@ -264,7 +252,7 @@ def _order_context(request: AuthenticatedRequest, order: ExamOrder) -> dict[str,
     return {
         "order": order,
         "patient": order.patient,
-        "shows_result": order.status == OrderStatus.RELEASED or sees_unreleased(user),
+        "shows_result": order.status == OrderStatus.RELEASED or selectors.sees_unreleased(user),
         "values": list(order.values.all()),
         "attachments": list(order.attachments.all()),
         "events": list(order.events.all()),
@@ -389,7 +377,7 @@ def order_create(request: AuthenticatedRequest, patient_pk: int) -> HttpResponse
     context = {
         "form": form,
         "patient": patient,
-        "allergies": patient_allergies(patient),
+        "allergies": patient_allergies(request.user, patient),
         "origin": origin,
         "chosen": chosen,
         "next": safe_next(request, request.POST.get("next") or request.GET.get("next", "")) or "",
@@ -418,7 +406,7 @@ def order_schedule(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("exams:order", pk=order.pk)
     fresh = None
     if request.method == "POST":
-        form = ScheduleForm(request.POST)
+        form = ScheduleForm(request.POST, practitioners=scheduling_selectors.practitioners_for_user(request.user))
         if not form.is_valid():
             messages.error(request, _("Choose a free time from the list."))
         else:
@@ -582,7 +570,7 @@ def order_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required("exams.view_examorder", raise_exception=True)
 def attachment_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """The file, from private storage, to the users who may read the result; every download is logged."""
-    attachment = _attachment_for(request.user, pk)
+    attachment = selectors.attachment_for_user(request.user, pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as error:
@@ -610,7 +598,7 @@ def panel_results(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The chart's panel: the patient's orders, released values with their flags, and a trend chart
     for each analyte measured more than once."""
     patient = patient_for_user(request.user, pk)
-    panel = selectors.patient_results(patient=patient)
+    panel = selectors.patient_results(patient=patient, user=request.user)
     charts = [
         {
             "trend": trend,

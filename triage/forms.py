@@ -2,17 +2,18 @@
 
 They parse and keep what the nurse typed; the rules (impossible vital signs, a colour other than the
 suggestion without a reason, who may be routed where) are the services', whose refusals are put
-back next to the fields with ``clinic.http.form_errors_from``.
+back next to the fields with ``clinic.http.form_errors_from``. A vital sign's field also knows its
+possible limits, so that its refusal writes the numbers the nurse's way ("25,0 a 45,0").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -90,21 +91,48 @@ def vital_label(name: str) -> str:
     return capfirst(str(getattr(Assessment._meta.get_field(name), "verbose_name", name)))
 
 
+def _written(number: rules.Number) -> str:
+    """A number as the reader writes it: "37,8" and "1.500" in Portuguese, "37.8" and "1,500" in English."""
+    return formats.number_format(number, force_grouping=True)
+
+
+def _possible(name: str) -> Callable[[rules.Number], None]:
+    """The check of ``rules.VITAL_LIMITS`` for one vital sign, saying the numbers the reader's way.
+
+    The service holds the same limits for every caller; checked here first, the form's message
+    writes "25,0 a 45,0" where the service's would write "25.0".
+    """
+    low, high = rules.VITAL_LIMITS[name]
+
+    def check(value: rules.Number) -> None:
+        if not low <= value <= high:
+            raise forms.ValidationError(
+                _("%(value)s is not possible here: check the measurement (%(low)s to %(high)s)."),
+                code="impossible",
+                params={"value": _written(value), "low": _written(low), "high": _written(high)},
+            )
+
+    return check
+
+
 def _vital_field(name: str) -> forms.Field:
     """The input of one vital sign, labelled with its unit.
 
-    The input carries the possible limits (min/max/step) for the keyboard and the browser; the
-    service refuses what is outside them with its own message, so the form does not repeat it.
+    A text input with a numeric keyboard, not a number input: a browser in Portuguese turns "37,8"
+    typed into a number input into 378 (or nothing). The server reads "37,8" and "37.8" alike.
     """
-    low, high = rules.VITAL_LIMITS[name]
+    low, _high = rules.VITAL_LIMITS[name]
     decimal = isinstance(low, Decimal)
-    attrs = {"min": str(low), "max": str(high), "step": "0.1" if decimal else "1"}
-    attrs["inputmode"] = "decimal" if decimal else "numeric"
-    label = vital_label(name)
-    widget = forms.NumberInput(attrs=attrs)
     if decimal:
-        return _CommaDecimalField(label=label, required=False, decimal_places=1, widget=widget)
-    return forms.IntegerField(label=label, required=False, widget=widget)
+        attrs = {"inputmode": "decimal", "pattern": "[0-9]+([,.][0-9])?"}
+    else:
+        attrs = {"inputmode": "numeric", "pattern": "[0-9]+"}
+    label = vital_label(name)
+    widget = forms.TextInput(attrs={**attrs, "autocomplete": "off"})
+    validators = [_possible(name)]
+    if decimal:
+        return _CommaDecimalField(label=label, required=False, decimal_places=1, widget=widget, validators=validators)
+    return forms.IntegerField(label=label, required=False, widget=widget, validators=validators)
 
 
 class AssessmentForm(forms.Form):

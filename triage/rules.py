@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -199,7 +200,11 @@ def check_possible(vitals: Mapping[str, Number | None]) -> dict[str, str]:
         if not low <= value <= high:
             errors[field] = str(
                 _("%(value)s is not possible here: check the measurement (%(low)s to %(high)s).")
-                % {"value": value, "low": low, "high": high}
+                % {
+                    "value": formats.number_format(value, force_grouping=True),
+                    "low": formats.number_format(low, force_grouping=True),
+                    "high": formats.number_format(high, force_grouping=True),
+                }
             )
     systolic, diastolic = vitals.get("systolic"), vitals.get("diastolic")
     if systolic is not None and diastolic is not None and diastolic >= systolic and "diastolic" not in errors:

@@ -15,4 +15,5 @@ urlpatterns = [
     path("visits/<int:pk>/route/", views.route, name="route"),
     path("visits/<int:pk>/left/", views.left, name="left"),
     path("patients/<int:pk>/panels/vitals/", views.panel_vitals, name="panel-vitals"),
+    path("consultations/<int:pk>/panel/", views.panel_consultation, name="panel-consultation"),
 ]

@@ -20,16 +20,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from clinic.access import chosen_clinic
 from clinic.charts import line_chart
 from clinic.http import AuthenticatedRequest, client_ip, form_errors_from, url_for_pk, user_agent
 from clinic.models import Clinic
-from clinic.selectors import clinics_for_user
 from patients.models import ChartAccess, Patient, RiskColour
 from patients.selectors import patient_allergies, patient_for_user, patient_search_ids, patients_in_order
 from patients.services import chart_access_record
+from scheduling.consultation_selectors import appointment_for_consultation
 from triage import rules, selectors, services
 from triage.forms import (
     AdmissionRouteForm,
@@ -57,13 +58,9 @@ ARRIVAL_SEARCH_LIMIT = 20
 
 def _clinic(request: AuthenticatedRequest) -> tuple[Clinic, list[Clinic]]:
     """The clinic named by ?clinic= (or chosen before in this session) among the user's, or the first."""
-    clinics = list(clinics_for_user(request.user).order_by("name"))
+    chosen, clinics = chosen_clinic(request.user, request.GET.get("clinic") or request.POST.get("clinic") or "")
     if not clinics:
         raise Http404(_("You are not attached to any clinic."))
-    raw = request.GET.get("clinic") or request.POST.get("clinic") or ""
-    chosen = next((c for c in clinics if str(c.pk) == raw), None)
-    if raw and chosen is None:
-        raise Http404
     if chosen is None:
         remembered = request.session.get(SESSION_CLINIC)
         chosen = next((c for c in clinics if c.pk == remembered), clinics[0])
@@ -74,19 +71,6 @@ def _clinic(request: AuthenticatedRequest) -> tuple[Clinic, list[Clinic]]:
 
 def _queue_url(clinic_id: int) -> str:
     return f"{reverse('triage:queue')}?clinic={clinic_id}"
-
-
-def _visit(request: AuthenticatedRequest, pk: int) -> Visit:
-    """The visit ``pk`` if it happened at one of the user's clinics (else 404, as if it did not exist)."""
-    visit = selectors.visit_detail(pk)
-    if not clinics_for_user(request.user).filter(pk=visit.clinic_id).exists():
-        raise Http404
-    return visit
-
-
-def _with_minutes(lines: list[selectors.QueueLine]) -> list[tuple[selectors.QueueLine, int]]:
-    """Each line with the whole minutes waited, as the queue shows them."""
-    return [(line, int(line.waited.total_seconds() // 60)) for line in lines]
 
 
 def _report(request: AuthenticatedRequest, error: ValidationError) -> None:
@@ -259,11 +243,28 @@ def _walk_in(request: AuthenticatedRequest, clinic: Clinic, form: WalkInForm) ->
 
 @dataclass(frozen=True)
 class VitalRow:
-    """One measured vital sign of an assessment, as the pages show it."""
+    """One measured vital sign of an assessment, as the pages show it: by its name with the unit, or
+    (on a queue line or a card) by its abbreviation, with the name as its title."""
 
     label: str
     value: int | Decimal
     flag: str  # "", "low" or "high"
+    short: str = ""
+    unit: str = ""
+
+
+# How a line or a card names a vital sign in a few letters, and the unit written right after the value.
+_VITAL_SHORT = {
+    "systolic": (pgettext_lazy("vital sign, abbreviated", "SBP"), " mmHg"),
+    "diastolic": (pgettext_lazy("vital sign, abbreviated", "DBP"), " mmHg"),
+    "heart_rate": (pgettext_lazy("vital sign, abbreviated", "HR"), " bpm"),
+    "respiratory_rate": (pgettext_lazy("vital sign, abbreviated", "RR"), "/min"),
+    "temperature": (pgettext_lazy("vital sign, abbreviated", "Temp."), " °C"),
+    "spo2": (pgettext_lazy("vital sign, abbreviated", "SpO2"), " %"),
+    "glucose": (pgettext_lazy("vital sign, abbreviated", "Glucose"), " mg/dL"),
+    "pain": (pgettext_lazy("vital sign, abbreviated", "Pain"), "/10"),
+    "glasgow": (pgettext_lazy("vital sign, abbreviated", "GCS"), ""),
+}
 
 
 def vital_rows(assessment: Assessment) -> list[VitalRow]:
@@ -272,7 +273,8 @@ def vital_rows(assessment: Assessment) -> list[VitalRow]:
     for name in rules.VITAL_FIELDS:
         value = getattr(assessment, name)
         if value is not None:
-            rows.append(VitalRow(vital_label(name), value, flags.get(name, "")))
+            short, unit = _VITAL_SHORT[name]
+            rows.append(VitalRow(vital_label(name), value, flags.get(name, ""), str(short), unit))
     return rows
 
 
@@ -302,13 +304,13 @@ def visit_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
     It is part of the patient's record, so it also needs the right to open patients (as the chart does).
     """
-    visit = _visit(request, pk)
+    visit = selectors.visit_for_user(request.user, pk)
     _log_chart_view(request, visit.patient)
     assessments = [(a, vital_rows(a), sign_labels(a)) for a in visit.assessments.all()]
     context = {
         "visit": visit,
         "patient": visit.patient,
-        "allergies": patient_allergies(visit.patient),
+        "allergies": patient_allergies(request.user, visit.patient),
         "assessments": assessments,
         "exam_orders": list(visit.exam_orders.all()),
         "left_form": LeftForm(),
@@ -320,7 +322,7 @@ def visit_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required("triage.triage_visit", raise_exception=True)
 @require_POST
 def start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    visit = _visit(request, pk)
+    visit = selectors.visit_for_user(request.user, pk)
     try:
         services.triage_start(visit=visit, by=request.user)
     except ValidationError as error:
@@ -333,7 +335,7 @@ def start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required("triage.triage_visit", raise_exception=True)
 @require_POST
 def left(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    visit = _visit(request, pk)
+    visit = selectors.visit_for_user(request.user, pk)
     form = LeftForm(request.POST)
     try:
         if not form.is_valid():
@@ -373,12 +375,14 @@ def _latest(visit: Visit) -> Assessment | None:
     return assessments[-1] if assessments else None
 
 
-def _assess_context(visit: Visit, form: AssessmentForm, suggestion: Suggestion) -> dict[str, Any]:
+def _assess_context(
+    request: AuthenticatedRequest, visit: Visit, form: AssessmentForm, suggestion: Suggestion
+) -> dict[str, Any]:
     latest = _latest(visit)
     return {
         "visit": visit,
         "patient": visit.patient,
-        "allergies": patient_allergies(visit.patient),
+        "allergies": patient_allergies(request.user, visit.patient),
         "form": form,
         "vital_fields": [form[name] for name in rules.VITAL_FIELDS],
         "suggestion": suggestion,
@@ -394,7 +398,7 @@ def _assess_context(visit: Visit, form: AssessmentForm, suggestion: Suggestion) 
 @permission_required("triage.triage_visit", raise_exception=True)
 def assess(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The triage form (first triage or re-triage): complaint, vital signs, signs, the colour and why."""
-    visit = _visit(request, pk)
+    visit = selectors.visit_for_user(request.user, pk)
     if request.method == "POST":
         form = AssessmentForm(request.POST)
         if form.is_valid():
@@ -417,7 +421,7 @@ def assess(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         vitals, signs = suggestion_input(request.POST)
         suggestion = _suggestion(vitals, signs)
         _log_chart_view(request, visit.patient)
-        return render(request, "triage/assess.html", _assess_context(visit, form, suggestion), status=400)
+        return render(request, "triage/assess.html", _assess_context(request, visit, form, suggestion), status=400)
     latest = _latest(visit)
     suggestion = _suggestion({}, [])
     initial = {
@@ -426,7 +430,9 @@ def assess(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "started_at": timezone.now(),
     }
     _log_chart_view(request, visit.patient)
-    return render(request, "triage/assess.html", _assess_context(visit, AssessmentForm(initial=initial), suggestion))
+    return render(
+        request, "triage/assess.html", _assess_context(request, visit, AssessmentForm(initial=initial), suggestion)
+    )
 
 
 def _started_at(visit: Visit, opened: datetime | None) -> datetime | None:
@@ -456,7 +462,7 @@ def suggest(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
     The final colour follows the suggestion until the nurse picks another one.
     """
-    _visit(request, pk)  # only a visit of the user's clinics has a triage form
+    selectors.visit_for_user(request.user, pk)  # only a visit of the user's clinics has a triage form
     vitals, signs = suggestion_input(request.POST)
     suggestion = _suggestion(vitals, signs)
     picked, shown = request.POST.get("risk", ""), request.POST.get("shown_suggestion", "")
@@ -546,7 +552,7 @@ _ROUTED: dict[str, Any] = {
 @permission_required("triage.route_visit", raise_exception=True)
 def route(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Where a classified patient goes: a doctor, exams, a bed, or home."""
-    visit = _visit(request, pk)
+    visit = selectors.visit_for_user(request.user, pk)
     destination = ""
     if request.method == "POST":
         picked = DestinationForm(request.POST)
@@ -574,7 +580,7 @@ def route(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         "visit": visit,
         "patient": visit.patient,
-        "allergies": patient_allergies(visit.patient),
+        "allergies": patient_allergies(request.user, visit.patient),
         "forms": forms,
         "destinations": _ROUTE_TABS,
         "latest": _latest(visit),
@@ -587,22 +593,68 @@ def route(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # The doctor's queue ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DoctorRow:
+    """One walk-in of a doctor's queue: what the triage found (the latest assessment's vital signs with
+    their flags), worked out once per refresh."""
+
+    line: selectors.QueueLine
+    minutes: int
+    vitals: list[VitalRow]
+
+
 @login_required
 @permission_required("scheduling.change_consultation", raise_exception=True)
 def doctor_queue(request: AuthenticatedRequest) -> HttpResponse:
-    """A doctor's urgent patients from the emergency door, by risk then arrival; it refreshes itself.
+    """A doctor's urgent patients from the emergency door, by risk then arrival, each with the triage's
+    colour, complaint, latest vital signs and the nurse's note for the doctor; it refreshes itself.
 
     An account with the permission but no practitioner record sees why the list is empty.
     """
     practitioner = getattr(request.user, "practitioner", None)
     lines = selectors.doctor_queue(practitioner=practitioner) if practitioner is not None else []
+    rows = [
+        DoctorRow(
+            line=line,
+            minutes=int(line.waited.total_seconds() // 60),
+            vitals=vital_rows(line.assessment) if line.assessment else [],
+        )
+        for line in lines
+    ]
     context = {
         "practitioner": practitioner,
-        "lines": _with_minutes(lines),
+        "rows": rows,
         "refresh_seconds": QUEUE_REFRESH_SECONDS,
     }
     template = "triage/doctor_queue.html#doctor-lines" if request.htmx else "triage/doctor_queue.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+# The consultation's triage card -----------------------------------------------------------------
+
+
+@login_required
+@permission_required("triage.view_assessment", raise_exception=True)
+def panel_consultation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The consultation page's triage card, for a consultation that came from the emergency door: the
+    colour, the latest complaint and vital signs with their flags, the nurse's note for the doctor, and
+    the visit's page for those who may open it. Nothing (an empty answer) for any other consultation.
+    """
+    appointment = appointment_for_consultation(request.user, pk)
+    triage = selectors.consultation_triage(user=request.user, appointment=appointment)
+    if triage is None:
+        return HttpResponse("")
+    visit, assessment = triage.visit, triage.assessment
+    may_open_visit = request.user.has_perms(["triage.view_visit", "triage.view_assessment", "patients.view_patient"])
+    context = {
+        "visit": visit,
+        "assessment": assessment,
+        "rows": vital_rows(assessment) if assessment else [],
+        "signs": sign_labels(assessment) if assessment else [],
+        "zone": appointment.clinic.time_zone,
+        "visit_url": reverse("triage:visit", args=[visit.pk]) if may_open_visit else "",
+    }
+    return render(request, "triage/consultation_panel.html", context)
 
 
 # The chart's panel -----------------------------------------------------------------------------
@@ -619,7 +671,7 @@ class VitalChart:
 def panel_vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The chart's triage panel: every assessment (latest first) and a chart per vital sign measured twice or more."""
     patient = patient_for_user(request.user, pk)
-    panel = selectors.patient_vitals(patient=patient)
+    panel = selectors.patient_vitals(patient=patient, user=request.user)
     charts = []
     for series in panel.series:
         if len(series.points) < 2:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from django.utils import translation
+
 from clinic.charts import line_chart
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -48,3 +51,42 @@ def test_labels_are_escaped_and_no_points_draw_nothing() -> None:
     svg = line_chart([(START, 1.0)], label='<script>"x"</script>')
     assert "<script>" not in svg
     assert line_chart([]) == ""
+
+
+def _axis_labels(svg: str) -> list[tuple[float, str]]:
+    """The tick labels on the value axis: where each ends (they are right-aligned) and its text."""
+    return [
+        (float(x), text)
+        for x, text in re.findall(
+            r'<text x="([\d.]+)" y="[\d.]+" font-size="10" text-anchor="end"[^>]*>([^<]*)</text>', svg
+        )
+    ]
+
+
+# A character of a sans-serif font at font-size 10 is at most 6.5 px wide (DejaVu Sans digits: 6.36).
+CHARACTER = 6.5
+
+
+@pytest.mark.parametrize(
+    ("language", "top", "bottom", "point"),
+    [("pt-br", "450.000", "150.000", "450.000 /mm³"), ("en", "450,000", "150,000", "450,000 /mm³")],
+)
+def test_six_digit_axis_labels_are_grouped_and_drawn_whole_inside_the_chart(
+    language: str, top: str, bottom: str, point: str
+) -> None:
+    platelets = [(START, 150000.0), (START + timedelta(days=1), 310000.0), (START + timedelta(days=2), 450000.0)]
+    with translation.override(language):
+        svg = line_chart(platelets, band=(150000.0, 450000.0), unit="/mm³")
+    labels = _axis_labels(svg)
+    assert [text for _end, text in labels] == [top, bottom]
+    view_left = float(re.search(r'viewBox="(-?[\d.]+) ', svg).group(1))  # type: ignore[union-attr]
+    for end, text in labels:
+        assert end - len(text) * CHARACTER >= view_left, f"{text} is cut at the left edge"
+    first_point = _circles(svg)[0][0]
+    assert all(end < first_point for end, _text in labels)  # the labels do not run into the line
+    assert f"{point}</title>" in svg
+
+
+def test_short_labels_keep_the_narrow_margin() -> None:
+    svg = line_chart([(START, 36.5), (START + timedelta(days=1), 38.2)], band=(35.5, 37.7))
+    assert [end for end, _text in _axis_labels(svg)] == [30.0, 30.0]

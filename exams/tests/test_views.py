@@ -5,6 +5,7 @@ the admission. Each page answers the role that uses it and refuses another; refu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -42,6 +43,7 @@ from scheduling.services import appointment_book
 from staff import roles
 from staff.models import CareUnit, PractitionerSpecialty, User, WorkingHours
 from tests.factories import (
+    AnalyteFactory,
     CareUnitFactory,
     ClinicFactory,
     ExamFactory,
@@ -51,6 +53,7 @@ from tests.factories import (
     make_blood_count,
     make_patient,
     make_request,
+    pdf_bytes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -59,11 +62,7 @@ NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 # The Monday after NOW, at nine in the clinic: inside the practitioners' hours below.
 MONDAY_NINE = datetime.combine(date(2026, 3, 16), time(9), tzinfo=SAO_PAULO)
-PDF = (
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-    b"trailer << /Size 3 /Root 1 0 R >>\n%%EOF\n"
-)
+PDF = pdf_bytes()
 
 
 @pytest.fixture(autouse=True)
@@ -262,6 +261,32 @@ def test_the_worklist_refreshes_its_table_only_and_remembers_the_unit(
     assert 'id="worklist"' in html and 'hx-trigger="every 30s"' in html
     assert "<html" not in html and 'data-testid="worklist-filters"' not in html
     assert html.count('data-testid="worklist-line"') == 1
+
+
+def test_the_worklist_opens_on_the_laboratory_before_imaging(lab: Lab, english: Callable[[User], Client]) -> None:
+    imaging = CareUnitFactory(clinic=lab.clinic, name="Imagem", kind=CareUnit.Kind.IMAGING)  # first by name
+    order = ordered(lab)
+    client = english(lab.technician)
+
+    page = client.get(reverse("exams:worklist"))
+
+    assert page.context["unit"] == lab.unit
+    assert [line.order.pk for line in page.context["lines"]] == [order.pk]
+    assert [unit.pk for unit in page.context["units"]] == [imaging.pk, lab.unit.pk]
+
+
+def test_worklist_counts_are_written_with_the_readers_thousands_separator(
+    lab: Lab, english: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        ordered(lab)
+    monkeypatch.setattr(views, "WORKLIST_LINES", 2)
+    monkeypatch.setattr(views.selectors, "worklist_count", lambda **_filters: 12500)
+
+    html = english(lab.technician).get(reverse("exams:worklist")).content.decode()
+
+    assert "12,500 open orders" in html
+    assert "12,498 more orders are not listed: narrow the list with the status filter." in html
 
 
 def test_a_status_filter_narrows_the_worklist_and_a_bad_one_is_said(
@@ -588,6 +613,59 @@ def test_the_results_form_has_a_row_per_analyte_with_its_unit_and_the_patients_r
     assert 'enctype="multipart/form-data"' in html
 
 
+def _value_input(html: str, analyte: Analyte) -> str:
+    found = re.search(rf'<input [^>]*name="value_{analyte.pk}"[^>]*>', html)
+    assert found, analyte.code
+    return found.group(0)
+
+
+def test_the_results_form_marks_each_value_of_a_lab_exam_required_and_of_an_imaging_exam_not(
+    lab: Lab, english: Callable[[User], Client]
+) -> None:
+    client = english(lab.technician)
+    blood = client.get(reverse("exams:order-results", args=[collected(lab).pk])).content.decode()
+
+    assert 'data-testid="required-legend"' in blood
+    assert "Required: a laboratory result is saved only with all its values." in blood
+    assert blood.count('data-testid="required-mark"') == 2
+    assert all(" required" in _value_input(blood, analyte) for analyte in (lab.hgb, lab.wbc))
+
+    CareUnitFactory(clinic=lab.clinic, name="Imagem", kind=CareUnit.Kind.IMAGING)
+    scan = ExamFactory(name="Raio X de tórax", kind=ExamKind.IMAGING, specimen=Specimen.NONE)
+    finding = AnalyteFactory(exam=scan, name="Achado", value_kind="text", unit="")
+    imaging = client.get(reverse("exams:order-results", args=[collected(lab, exam=scan).pk])).content.decode()
+
+    assert 'data-testid="result-row"' in imaging
+    assert 'data-testid="required-legend"' not in imaging and 'data-testid="required-mark"' not in imaging
+    assert " required" not in _value_input(imaging, finding)
+
+
+@pytest.mark.parametrize(
+    ("language", "leukocytes", "interval"), [("en", "12,500", "4,000"), ("pt-BR", "12.500", "4.000")]
+)
+def test_large_values_are_written_with_the_readers_thousands_separator_and_stored_as_typed(
+    language: str, leukocytes: str, interval: str, lab: Lab, client_for: Callable[[User], Client]
+) -> None:
+    order = resulted(lab, wbc="12500")
+    technician = client_for(lab.technician)
+    technician.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+
+    page = technician.get(reverse("exams:order", args=[order.pk])).content.decode()
+    row = page[page.index('data-analyte="WBC"') :]
+    row = " ".join(row[: row.index("</tr>")].split())
+    assert f'<td class="text-end fw-semibold">{leukocytes}</td>' in row
+    assert f"{interval} \u2013 11" in row
+    form = technician.get(reverse("exams:order-results", args=[order.pk])).content.decode()
+    assert 'value="12500"' in _value_input(form, lab.wbc)  # the field holds what is stored, for correcting it
+
+    services.result_release(order=order, by=lab.reviewer)
+    doctor = client_for(lab.doctor)
+    doctor.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    panel = doctor.get(reverse("exams:panel-results", args=[lab.patient.pk])).content.decode()
+    assert f"<strong>{leukocytes}</strong> /mm³" in panel
+    assert ResultValue.objects.get(order=order, analyte=lab.wbc).number == 12500
+
+
 def test_a_wrong_unit_or_a_value_that_is_not_a_number_is_shown_and_nothing_is_stored(
     lab: Lab, english: Callable[[User], Client]
 ) -> None:
@@ -651,6 +729,25 @@ def test_the_person_who_entered_a_result_cannot_release_it(lab: Lab, english: Ca
     assert Notification.objects.count() == 0
 
 
+def test_who_entered_a_result_reads_why_its_release_is_disabled_next_to_the_button(
+    lab: Lab, english: Callable[[User], Client]
+) -> None:
+    order = resulted(lab)
+    client = english(lab.technician)
+
+    for url in (reverse("exams:worklist"), reverse("exams:order", args=[order.pk])):
+        html = client.get(url).content.decode()
+        button = re.search(r'<button [^>]*disabled aria-describedby="(release-blocked-\d+)"[^>]*>', html)
+        assert button, url
+        reason = re.search(
+            rf'<span class="([^"]*)" id="{button.group(1)}" data-testid="release-blocked">([^<]*)</span>', html
+        )
+        assert reason, url
+        assert "visually-hidden" not in reason.group(1).split(), url
+        assert reason.group(2) == "You entered this result: someone else must release it.", url
+        assert 'title="You entered this result' not in html, url  # not in a tooltip only
+
+
 def test_a_release_by_a_second_person_reaches_the_doctors_bell_and_opens_the_order(
     lab: Lab, english: Callable[[User], Client]
 ) -> None:
@@ -695,7 +792,7 @@ def test_the_released_result_shows_values_ranges_flags_and_the_story(
 
     assert 'data-analyte="HGB" class="table-danger"' in html
     assert "Critically low" in html and "bi-exclamation-triangle-fill" in html
-    assert "13.5 \u2013 17.5" in html and "4000 \u2013 11000" in html
+    assert "13.5 \u2013 17.5" in html and "4,000 \u2013 11,000" in html
     assert [event.to_status for event in client.get(reverse("exams:order", args=[order.pk])).context["events"]] == [
         "requested",
         "collected",

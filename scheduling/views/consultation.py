@@ -90,7 +90,7 @@ def _page(request: AuthenticatedRequest, appointment: Appointment, **forms_: Any
         user_agent=user_agent(request),
     )
     context = _context(request, appointment, **forms_)
-    context["allergies"] = patient_allergies(patient)
+    context["allergies"] = patient_allergies(request.user, patient)
     if request.user.has_perm("patients.view_clinical_history"):
         context["history"] = selectors.patient_recent_history(user=request.user, appointment=appointment)
     return render(request, "scheduling/consultation.html", context)

@@ -6,6 +6,7 @@ Refusals compare the rows they could have touched before and after the request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -23,6 +25,7 @@ from clinic.models import Clinic, Room
 from exams.models import ExamOrder, OrderOrigin
 from patients.models import Patient, RiskColour
 from scheduling.models import Appointment, AppointmentStatus
+from scheduling.services import appointment_urgent
 from staff import roles
 from staff.models import CareUnit, PractitionerSpecialty, User, WorkingHours
 from tests.factories import (
@@ -86,6 +89,16 @@ def english(client_for: Callable[[User], Client]) -> Callable[[User], Client]:
     def make(user: User) -> Client:
         client = client_for(user)
         client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def portuguese(client_for: Callable[[User], Client]) -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = client_for(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "pt-BR"
         return client
 
     return make
@@ -376,13 +389,27 @@ def test_start_moves_the_walk_in_into_triage_and_opens_the_form(
     assert visit.status == VisitStatus.IN_TRIAGE and visit.triage_started_at == NOW
 
 
-def test_the_form_has_the_limits_and_units_of_each_vital_sign(
+def _input(html: str, name: str) -> str:
+    """The <input> tag named ``name`` in ``html``."""
+    found = re.search(rf'<input [^>]*name="{name}"[^>]*>', html)
+    assert found, name
+    return found.group(0)
+
+
+def test_the_form_takes_vital_signs_in_text_inputs_with_a_numeric_keyboard(
     door: dict[str, Any], english: Callable[[User], Client]
 ) -> None:
+    """A number input in a Portuguese browser turns "37,8" into 378: every vital sign is a text input
+    with a numeric keyboard (decimal where the sign has decimals) and the pattern it takes."""
     visit = arrived(door)
     html = english(door["nurse"]).get(reverse("triage:assess", args=[visit.pk])).content.decode()
-    assert 'name="spo2"' in html and 'min="40"' in html and 'max="100"' in html
-    assert 'step="0.1"' in html and 'inputmode="numeric"' in html
+    temperature = _input(html, "temperature")
+    assert 'type="text"' in temperature and 'inputmode="decimal"' in temperature
+    assert 'pattern="[0-9]+([,.][0-9])?"' in temperature
+    for name in ("systolic", "diastolic", "heart_rate", "respiratory_rate", "spo2", "glucose", "pain", "glasgow"):
+        field = _input(html, name)
+        assert 'type="text"' in field and 'inputmode="numeric"' in field and 'pattern="[0-9]+"' in field, name
+    assert 'type="number"' not in html
     assert "SpO2 (%)" in html and "emperature (°C)" in html
     assert "Glasgow coma scale (3-15)" in html and "Chest pain of cardiac type" in html
     assert 'id="risk-blue" value="blue" autocomplete="off" checked' in html
@@ -440,6 +467,54 @@ def test_a_re_triage_records_when_the_form_was_opened(door: dict[str, Any], engl
     assert latest.started_at == NOW and latest.finished_at == NOW + timedelta(minutes=7)
     # The next re-triage starts from the latest complaint.
     assert "Dor abdominal</textarea>" in client.get(reverse("triage:assess", args=[visit.pk])).content.decode()
+
+
+@pytest.mark.parametrize("typed", ["37,8", "37.8", " 37,8 "])
+def test_a_temperature_typed_in_portuguese_or_english_is_stored_as_typed(
+    typed: str, door: dict[str, Any], portuguese: Callable[[User], Client]
+) -> None:
+    visit = arrived(door)
+    answer = portuguese(door["nurse"]).post(reverse("triage:assess", args=[visit.pk]), _assessment(temperature=typed))
+    assert answer.status_code == 302
+    assert Assessment.objects.get(visit=visit).temperature == Decimal("37.8")
+
+
+@pytest.mark.parametrize(
+    ("language", "temperature", "glucose"),
+    [
+        (
+            "pt-BR",
+            "378 não é possível aqui: confira a medida (25,0 a 45,0).",
+            "1.600 não é possível aqui: confira a medida (10 a 1.500).",
+        ),
+        (
+            "en",
+            "378 is not possible here: check the measurement (25.0 to 45.0).",
+            "1,600 is not possible here: check the measurement (10 to 1,500).",
+        ),
+    ],
+)
+def test_an_impossible_value_is_refused_with_the_numbers_written_the_readers_way(
+    language: str,
+    temperature: str,
+    glucose: str,
+    door: dict[str, Any],
+    client_for: Callable[[User], Client],
+) -> None:
+    visit = arrived(door)
+    services.triage_start(visit=visit, by=door["nurse"])
+    before = rows()
+    client = client_for(door["nurse"])
+    answer = client.post(
+        reverse("triage:assess", args=[visit.pk]),
+        _assessment(temperature="378", glucose="1600"),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    html = answer.content.decode()
+    assert answer.status_code == 400
+    assert temperature in html and glucose in html
+    assert 'value="378"' in _input(html, "temperature") and 'value="1600"' in _input(html, "glucose")
+    assert rows() == before
 
 
 def test_a_comma_decimal_temperature_is_understood(door: dict[str, Any], english: Callable[[User], Client]) -> None:
@@ -540,6 +615,168 @@ def test_routing_to_a_doctor_puts_the_walk_in_in_the_doctor_queue(
     assert visit.in_queue is False and visit.doctor_started_at is not None
     assert visit.appointment.status == AppointmentStatus.IN_PROGRESS
     assert visit.patient.display_name not in doctor.get(reverse("triage:doctor-queue")).content.decode()
+
+
+# The doctor's queue and the consultation's triage card ---------------------------------------------
+
+
+def routed(door: dict[str, Any], *, note: str = "Asmática, usa salbutamol", **vitals: Any) -> Visit:
+    """A walk-in classified with ``vitals`` (the normal ones otherwise) and sent to the door's doctor with ``note``."""
+    return services.route_consultation(
+        visit=classified(door, complaint="Dispneia súbita", **vitals),
+        practitioner=door["practitioner"],
+        specialty=door["specialty"],
+        room=door["room"],
+        by=door["nurse"],
+        note=note,
+    )
+
+
+def _vitals_shown(html: str) -> list[tuple[str, str, str]]:
+    """The vital signs a queue line or a card shows, each by its abbreviation titled with its full name:
+    (flag, full name, value with its unit)."""
+    return [
+        (flag, name, f"{value}{unit}".rstrip())
+        for flag, name, value, unit in re.findall(
+            r'data-testid="vital" data-flag="(\w*)"><abbr title="([^"]+)">[^<]+</abbr> <strong>([^<]+)</strong>([^<]*)',
+            html,
+        )
+    ]
+
+
+def test_each_line_of_the_doctor_queue_shows_what_the_triage_found(
+    door: dict[str, Any], english: Callable[[User], Client]
+) -> None:
+    visit = routed(door, spo2=88, heart_rate=130, temperature=Decimal("38.4"))
+    html = english(door["doctor"]).get(reverse("triage:doctor-queue")).content.decode()
+    line = html[html.index(f'data-visit="{visit.pk}"') :]
+    assert 'data-risk="orange"' in line[:40] and "Orange (very urgent)" in line
+    assert "Dispneia súbita" in line
+    shown = {label: (value, flag) for flag, label, value in _vitals_shown(line)}
+    assert shown["Systolic pressure (mmHg)"] == ("120 mmHg", "")
+    assert shown["SpO2 (%)"] == ("88 %", "low") and shown["Heart rate (bpm)"] == ("130 bpm", "high")
+    assert shown["Temperature (°C)"] == ("38.4 °C", "high")
+    assert '<abbr title="Heart rate (bpm)">HR</abbr>' in line
+    assert 'data-testid="routing-note"' in line and "Note for the doctor" in line and "Asmática, usa salbutamol" in line
+
+
+def test_the_doctor_queue_writes_numbers_the_portuguese_way_and_shows_the_latest_triage(
+    door: dict[str, Any], portuguese: Callable[[User], Client]
+) -> None:
+    visit = routed(door, temperature=Decimal("38.4"))
+    services.assessment_record(
+        visit=visit,
+        by=door["nurse"],
+        complaint="Piorou na espera",
+        vitals={**NORMAL, "temperature": Decimal("39.1"), "glucose": 1200},
+        signs=[],
+    )
+    html = portuguese(door["doctor"]).get(reverse("triage:doctor-queue")).content.decode()
+    shown = {label: value for _flag, label, value in _vitals_shown(html)}
+    assert shown["Temperatura (°C)"] == "39,1 °C" and shown["Glicemia capilar (mg/dL)"] == "1.200 mg/dL"
+    assert "Piorou na espera" in html and "Dispneia súbita" not in html
+
+
+def test_html_in_the_note_for_the_doctor_is_shown_escaped(
+    door: dict[str, Any], english: Callable[[User], Client]
+) -> None:
+    visit = routed(door, spo2=88, note='<img src=x onerror="alert(1)">')
+    doctor = english(door["doctor"])
+    for url in (
+        reverse("triage:doctor-queue"),
+        reverse("triage:panel-consultation", args=[visit.appointment_id]),
+    ):
+        html = doctor.get(url).content.decode()
+        assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html and "<img src=x" not in html, url
+
+
+def test_the_doctor_queue_costs_the_same_queries_for_3_or_30_walk_ins(
+    door: dict[str, Any], english: Callable[[User], Client], django_assert_max_num_queries: Any
+) -> None:
+    client = english(door["doctor"])
+    url = reverse("triage:doctor-queue")
+    for n in range(3):
+        routed(door, spo2=88, heart_rate=100 + n, note=f"Nota {n}")
+    client.get(url)  # the session settles once
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(27):
+        visit = routed(door, spo2=86 + n % 8, note=f"Nota {n}")
+        if n % 3 == 0:  # re-triaged: the line shows the latest of several assessments
+            services.assessment_record(
+                visit=visit, by=door["nurse"], complaint="Reavaliação", vitals={"spo2": 84}, signs=[]
+            )
+    with django_assert_max_num_queries(len(few)):
+        html = client.get(url).content.decode()
+    assert html.count('data-testid="doctor-line"') == 30
+    assert html.count('data-testid="routing-note"') == 30 and html.count('data-testid="line-vitals"') == 30
+
+
+def test_the_consultation_of_a_walk_in_shows_its_triage_and_links_the_visit(
+    door: dict[str, Any], english: Callable[[User], Client]
+) -> None:
+    visit = routed(door, spo2=88, heart_rate=130)
+    doctor = english(door["doctor"])
+    panel = reverse("triage:panel-consultation", args=[visit.appointment_id])
+    page = doctor.get(reverse("scheduling:consultation", args=[visit.appointment_id])).content.decode()
+    assert f'hx-get="{panel}"' in page
+    card = doctor.get(panel).content.decode()
+    assert 'data-testid="consultation-triage"' in card and 'data-risk="orange"' in card
+    assert "Orange (very urgent)" in card and "Dispneia súbita" in card
+    shown = {label: (value, flag) for flag, label, value in _vitals_shown(card)}
+    assert shown["SpO2 (%)"] == ("88 %", "low") and shown["Heart rate (bpm)"] == ("130 bpm", "high")
+    assert "Note for the doctor" in card and "Asmática, usa salbutamol" in card
+    assert f'href="{reverse("triage:visit", args=[visit.pk])}"' in card
+
+
+def test_the_triage_card_links_the_visit_only_for_those_who_may_open_it(
+    door: dict[str, Any], make_user: Callable[..., User], english: Callable[[User], Client]
+) -> None:
+    visit = routed(door, spo2=88)
+    reader = make_user()
+    reader.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label__in=["triage", "scheduling"],
+            codename__in=["view_assessment", "view_consultation"],
+        )
+    )
+    card = english(reader).get(reverse("triage:panel-consultation", args=[visit.appointment_id])).content.decode()
+    assert "Dispneia súbita" in card and 'data-testid="triage-visit-link"' not in card
+    assert english(reader).get(reverse("triage:visit", args=[visit.pk])).status_code == 403
+
+
+def test_the_triage_card_is_empty_for_a_consultation_that_did_not_come_from_the_door(
+    door: dict[str, Any], english: Callable[[User], Client]
+) -> None:
+    squeezed_in = appointment_urgent(
+        patient=make_patient(by=door["reception"]),
+        practitioner=door["practitioner"],
+        specialty=door["specialty"],
+        room=door["room"],
+        by=door["reception"],
+        reason="Encaixe a pedido da família",
+    )
+    answer = english(door["doctor"]).get(reverse("triage:panel-consultation", args=[squeezed_in.pk]))
+    assert answer.status_code == 200 and answer.content == b""
+
+
+def test_the_triage_card_of_another_clinic_is_not_found_and_costs_few_queries(
+    door: dict[str, Any],
+    make_user: Callable[..., User],
+    english: Callable[[User], Client],
+    django_assert_max_num_queries: Any,
+) -> None:
+    visit = routed(door, spo2=88)
+    url = reverse("triage:panel-consultation", args=[visit.appointment_id])
+    stranger = make_user(roles.DOCTOR, clinics=[ClinicFactory()])
+    assert english(stranger).get(url).status_code == 404
+    assert english(door["reception"]).get(url).status_code == 403
+    doctor = english(door["doctor"])
+    doctor.get(url)
+    # Session, user, permissions (the user's and the role's), the user's clinics, the appointment, the
+    # visit, its latest assessment.
+    with django_assert_max_num_queries(8):
+        assert 'data-testid="consultation-triage"' in doctor.get(url).content.decode()
 
 
 def test_routing_to_admission_opens_the_request_with_its_suggested_beds(
