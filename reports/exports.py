@@ -1,9 +1,10 @@
 """The occupancy report as a chart, and as CSV, XLSX and PDF downloads.
 
-The CSV is for programs: ISO dates, a dot as the decimal mark, column names that do not change with
-the language. The XLSX holds real numbers and dates (the spreadsheet shows them in the reader's
-locale). The PDF is for people: numbers and dates in the language of the request, the chart, then the
-daily table. All three carry the same figures as the page, to the same two decimal places.
+The CSV is opened by people in a spreadsheet and read by programs: column names and decimals in the
+language of the request, dates in ISO form (YYYY-MM-DD, which every spreadsheet and program reads
+whatever its locale). The XLSX holds real numbers and dates (the spreadsheet shows them in the
+reader's locale). The PDF is for people: numbers and dates in the language of the request, the chart,
+then the daily table. All three carry the same figures as the page, to the same two decimal places.
 
 Names of clinics and wards are typed by administrators: in the CSV and XLSX they are written as text
 that no spreadsheet runs as a formula, and in the PDF, whose core fonts are Latin-1, a character
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format, get_format, number_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -56,22 +57,19 @@ def _csv_text(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-def summary_rows(report: OccupancyReport) -> list[tuple[str, str, int | Decimal | None]]:
-    """The period's totals: (CSV key, label in the request's language, value)."""
+def summary_rows(report: OccupancyReport) -> list[tuple[str, int | Decimal | None]]:
+    """The period's totals: (label in the request's language, value)."""
     return [
-        ("patient_days", _("Patient-days"), report.patient_days),
-        ("available_bed_days", _("Available bed-days"), report.available_bed_days),
-        ("average_available_beds", _("Average available beds"), report.average_available_beds),
-        ("occupancy_rate", _("Occupancy rate (%)"), report.occupancy_rate),
-        ("admissions", _("Admissions"), report.admissions),
-        ("discharges", _("Discharges"), report.discharges),
-        ("deaths", _("Deaths"), report.deaths),
-        ("average_length_of_stay", _("Average length of stay (days)"), report.average_length_of_stay),
-        ("bed_turnover", _("Bed turnover"), report.bed_turnover),
+        (_("Patient-days"), report.patient_days),
+        (_("Available bed-days"), report.available_bed_days),
+        (_("Average available beds"), report.average_available_beds),
+        (_("Occupancy rate (%)"), report.occupancy_rate),
+        (_("Admissions"), report.admissions),
+        (_("Discharges"), report.discharges),
+        (_("Deaths"), report.deaths),
+        (_("Average length of stay (days)"), report.average_length_of_stay),
+        (_("Bed turnover"), report.bed_turnover),
     ]
-
-
-DAY_KEYS = ["date", "census", "available_beds", "occupancy_rate", "admissions", "discharges", "deaths"]
 
 
 def day_labels() -> list[str]:
@@ -96,31 +94,53 @@ class _Echo:
         return value
 
 
+def csv_delimiter() -> str:
+    """The field separator for the request's language: ";" where decimals take a comma (pt-BR, es), as
+    the spreadsheets of those locales expect (a comma would split every decimal number in two), else ","."""
+    return ";" if get_format("DECIMAL_SEPARATOR") == "," else ","
+
+
+def _csv_number(value: int | Decimal | None) -> str:
+    """``value`` with the request's decimal mark and no thousands separator; empty when there is none."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", get_format("DECIMAL_SEPARATOR"))
+    return str(value)
+
+
 def occupancy_csv(report: OccupancyReport, *, scope: str) -> StreamingHttpResponse:
-    """The daily table, a blank line, then the totals as ``measure,value`` lines."""
-    writer = csv.writer(_Echo())
+    """The daily table, a blank line, then the totals as (measure, value) lines.
+
+    Column names, measures and decimals follow the request's language ("Taxa de ocupação (%)", "87,50"
+    in pt-BR), and so does the separator (``csv_delimiter``): a pt-BR file is read back with
+    ``csv.reader(file, delimiter=";")``. Dates are ISO (YYYY-MM-DD) in every language. The file starts
+    with a byte order mark, by which Excel knows it is UTF-8 ("ocupação", not "ocupaÃ§Ã£o"); programs
+    read it with the "utf-8-sig" encoding.
+    """
+    writer = csv.writer(_Echo(), delimiter=csv_delimiter())
 
     def lines() -> Iterator[str]:
-        yield writer.writerow(DAY_KEYS)
+        yield "\ufeff" + writer.writerow(day_labels())
         for day in report.days:
             yield writer.writerow(
                 [
                     day.date.isoformat(),
                     day.census,
                     day.available_beds,
-                    "" if day.occupancy_rate is None else str(day.occupancy_rate),
+                    _csv_number(day.occupancy_rate),
                     day.admissions,
                     day.discharges,
                     day.deaths,
                 ]
             )
         yield writer.writerow([])
-        yield writer.writerow(["measure", "value"])
-        yield writer.writerow(["scope", _csv_text(scope)])
-        yield writer.writerow(["start", report.start.isoformat()])
-        yield writer.writerow(["end", report.end.isoformat()])
-        for key, _label, value in summary_rows(report):
-            yield writer.writerow([key, "" if value is None else str(value)])
+        yield writer.writerow([_("Measure"), _("Value")])
+        yield writer.writerow([_("Scope"), _csv_text(scope)])
+        yield writer.writerow([_("From"), report.start.isoformat()])
+        yield writer.writerow([_("To"), report.end.isoformat()])
+        for label, value in summary_rows(report):
+            yield writer.writerow([label, _csv_number(value)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     _attachment(response, occupancy_filename(report, "csv"))
@@ -146,7 +166,7 @@ def occupancy_xlsx(report: OccupancyReport, *, scope: str) -> HttpResponse:
     for row in (3, 4):
         sheet.cell(row=row, column=2).number_format = "yyyy-mm-dd"
     sheet.append([])
-    for _key, label, value in summary_rows(report):
+    for label, value in summary_rows(report):
         sheet.append([label, value])
         if isinstance(value, Decimal):
             sheet.cell(row=sheet.max_row, column=2).number_format = "0.00"
@@ -404,7 +424,7 @@ def occupancy_pdf(report: OccupancyReport, *, scope: str) -> HttpResponse:
     ) as table:
         for i in range(0, len(summary), 2):
             row = table.row()
-            for _key, label, value in summary[i : i + 2]:
+            for label, value in summary[i : i + 2]:
                 row.cell(_pdf_text(label))
                 row.cell(_pdf_text(_number(value)))
     pdf.ln(3)

@@ -1,9 +1,9 @@
 """The occupancy report: the page (form, totals, chart, daily table) and its downloads.
 
 The page shows numbers and dates in the reader's language (pt-BR by default, with a comma as the
-decimal mark). The CSV download does not: it carries ISO dates, a dot as the decimal mark and fixed
-column names, because programs read it, and a program must not have to guess the language of the
-person who downloaded it. The XLSX holds real numbers and dates; the PDF follows the language.
+decimal mark). The CSV download follows the reader's language for its column names, decimals and
+separator (";" where decimals take a comma, as spreadsheets there expect) and keeps ISO dates, which
+every program reads. The XLSX holds real numbers and dates; the PDF follows the language.
 
 Both views need the ``reports.view_occupancy_report`` permission, and the clinics and wards offered
 and accepted are the reader's own (``clinics_for_user``). Bad parameters never reach the report: the

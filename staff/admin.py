@@ -2,9 +2,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -20,12 +25,96 @@ from staff.models import (
     User,
     WorkingHours,
 )
+from staff.roles import ROLE_LABELS
+
+# Roles and permissions are rows of the database named in English, once: the Group names are stable
+# identifiers (staff/roles.py), and Django stores the names of permissions as they were when the
+# permission was created. The admin shows them in the reader's language without renaming the rows.
+
+# Django names its default permissions "Can add <model>" and so on, in English.
+DEFAULT_PERMISSION_NAMES = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def role_label(group: Group) -> str:
+    """A role's name in the reader's language; a group that is not one of the roles, as it is named."""
+    return str(ROLE_LABELS.get(group.name, group.name))
+
+
+def permission_label(permission: Permission) -> str:
+    """The permission as "app | model | what it allows", in the reader's language.
+
+    Precondition: ``permission.content_type`` is loaded with it (``select_related``), as the admin's
+    permission fields do. A custom permission's stored name is the msgid of its ``Meta.permissions``.
+    """
+    model = permission.content_type.model_class()
+    if model is None:  # a model that no longer exists
+        return str(permission)
+    action, _underscore, model_name = permission.codename.partition("_")
+    if action in DEFAULT_PERMISSION_NAMES and model_name == model._meta.model_name:
+        name = DEFAULT_PERMISSION_NAMES[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)
+    return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | {name}"
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Permission) -> str:  # type: ignore[override]
+        return permission_label(obj)
+
+
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Group) -> str:  # type: ignore[override]
+        return role_label(obj)
+
+
+class TranslatedChoicesAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Roles and permissions offered by their names in the reader's language."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.remote_field.model is Permission:
+            kwargs["form_class"] = PermissionChoiceField
+            kwargs["queryset"] = kwargs.get("queryset", Permission.objects).select_related("content_type")
+        elif db_field.remote_field.model is Group:
+            kwargs["form_class"] = RoleChoiceField
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)
+
+
+class RoleListFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(group.pk), role_label(group)) for group in Group.objects.order_by("name")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(groups=self.value()) if self.value() else queryset
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(TranslatedChoicesAdmin, DjangoGroupAdmin):
+    """A role: its name stays the identifier the code knows; the list and the form show its label."""
+
+    list_display = ["label", "name"]
+    fields = ["name", "label", "permissions"]
+    readonly_fields = ["label"]
+
+    @admin.display(description=_("role"), ordering="name")
+    def label(self, group: Group) -> str:
+        return role_label(group)
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[misc]
+class UserAdmin(SimpleHistoryAdmin, TranslatedChoicesAdmin, DjangoUserAdmin):  # type: ignore[misc]
     list_display = ["username", "first_name", "last_name", "email", "roles", "is_active"]
-    list_filter = ["groups", "clinics", "is_active", "is_staff"]
+    list_filter = [RoleListFilter, "clinics", "is_active", "is_staff"]
     filter_horizontal = ["groups", "user_permissions", "clinics"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,  # type: ignore[misc]
@@ -37,7 +126,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[misc]
 
     @admin.display(description=_("roles"))
     def roles(self, user: User) -> str:
-        return ", ".join(group.name for group in user.groups.all())
+        return ", ".join(role_label(group) for group in user.groups.all())
 
 
 @admin.register(Specialty)

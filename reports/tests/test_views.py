@@ -98,7 +98,7 @@ def test_the_page_shows_the_hand_computed_figures_with_portuguese_decimals(
         ["1", "2", "50,00", "2", "0", "0"],
         ["3", "3", "100,00", "1", "3", "1"],
     ]
-    assert [row[0] for row in table_rows(page)] == ["Dom 01/03/2026", "Seg 02/03/2026", "Ter 03/03/2026"]
+    assert [row[0] for row in table_rows(page)] == ["dom. 01/03/2026", "seg. 02/03/2026", "ter. 03/03/2026"]
     assert by_testid(page, "occupancy-rate") == "85,71 %"
     assert by_testid(page, "average-length-of-stay").startswith("1,40 ")
     assert by_testid(page, "bed-turnover") == "2,14"
@@ -165,7 +165,16 @@ def test_the_menu_shows_the_report_to_managers_only(
 # The downloads -------------------------------------------------------------------------------------
 
 
-def test_the_csv_has_the_hand_computed_figures_in_machine_form(
+def csv_parts(response: Any, delimiter: str) -> tuple[list[list[str]], dict[str, str]]:
+    """The daily table's rows and the totals (measure: value), read as a program reads the file."""
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    days_part, totals_part = text.split("\r\n\r\n")
+    days = list(csv.reader(io.StringIO(days_part), delimiter=delimiter))
+    totals = dict(csv.reader(io.StringIO(totals_part), delimiter=delimiter))
+    return days, totals
+
+
+def test_the_csv_speaks_portuguese_with_decimal_commas_semicolons_and_iso_dates(
     hand: HandCase, manager: User, client_for: Callable[[User], Client]
 ) -> None:
     response = client_for(manager).get(download_url("csv"), ward_query(hand))
@@ -173,26 +182,63 @@ def test_the_csv_has_the_hand_computed_figures_in_machine_form(
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="occupancy-2026-03-01-2026-03-03.csv"'
-    days_part, totals_part = b"".join(response.streaming_content).decode().split("\r\n\r\n")
-    days = list(csv.reader(io.StringIO(days_part)))
-    assert days[0] == ["date", "census", "available_beds", "occupancy_rate", "admissions", "discharges", "deaths"]
-    assert days[1:] == [[d.isoformat(), *(str(v) for v in rest)] for d, *rest in WARD_DAYS]
-    totals = dict(csv.reader(io.StringIO(totals_part)))
-    assert totals["measure"] == "value"
-    assert totals["start"] == "2026-03-01"
-    assert totals["end"] == "2026-03-03"
-    assert {key: totals[key] for key in WARD_TOTALS} == {key: str(value) for key, value in WARD_TOTALS.items()}
-    assert totals["occupancy_rate"] == "85.71"
-    assert totals["average_length_of_stay"] == "1.40"
+    days, totals = csv_parts(response, delimiter=";")
+    assert days[0] == [
+        "Data",
+        "Censo",
+        "Leitos disponíveis",
+        "Taxa de ocupação (%)",
+        "Internações",
+        "Altas",
+        "Óbitos",
+    ]
+    assert days[1:] == [
+        ["2026-03-01", "2", "2", "100,00", "1", "2", "0"],
+        ["2026-03-02", "1", "2", "50,00", "2", "0", "0"],
+        ["2026-03-03", "3", "3", "100,00", "1", "3", "1"],
+    ]
+    assert totals["Medida"] == "Valor"
+    assert totals["A partir de"] == "2026-03-01"
+    assert totals["Até"] == "2026-03-03"
+    assert totals["Taxa de ocupação (%)"] == "85,71"
+    assert totals["Tempo médio de permanência (dias)"] == "1,40"
+    assert totals["Pacientes-dia"] == "6"
+    assert totals["Óbitos"] == "1"
 
 
-def test_the_csv_is_the_same_in_every_language(
-    hand: HandCase, manager: User, client_for: Callable[[User], Client], english: Callable[[User], Client]
+def test_the_csv_in_english_has_commas_between_fields_and_dots_in_decimals(
+    hand: HandCase, manager: User, english: Callable[[User], Client]
 ) -> None:
-    portuguese = client_for(manager).get(download_url("csv"), ward_query(hand))
-    in_english = english(manager).get(download_url("csv"), ward_query(hand))
+    days, totals = csv_parts(english(manager).get(download_url("csv"), ward_query(hand)), delimiter=",")
 
-    assert b"".join(portuguese.streaming_content) == b"".join(in_english.streaming_content)
+    assert days[0] == ["Date", "Census", "Available beds", "Occupancy rate (%)", "Admissions", "Discharges", "Deaths"]
+    assert days[1:] == [[d.isoformat(), *(str(v) for v in rest)] for d, *rest in WARD_DAYS]
+    assert totals["Measure"] == "Value"
+    assert totals["From"] == "2026-03-01"
+    assert totals["To"] == "2026-03-03"
+    labels = {
+        "patient_days": "Patient-days",
+        "available_bed_days": "Available bed-days",
+        "occupancy_rate": "Occupancy rate (%)",
+        "admissions": "Admissions",
+        "discharges": "Discharges",
+        "deaths": "Deaths",
+        "average_length_of_stay": "Average length of stay (days)",
+        "bed_turnover": "Bed turnover",
+        "average_available_beds": "Average available beds",
+    }
+    assert {labels[key]: totals[labels[key]] for key in WARD_TOTALS} == {
+        labels[key]: str(value) for key, value in WARD_TOTALS.items()
+    }
+    assert totals["Occupancy rate (%)"] == "85.71"
+
+
+def test_the_csv_starts_with_the_byte_order_mark_that_tells_excel_it_is_utf8(
+    hand: HandCase, manager: User, client_for: Callable[[User], Client]
+) -> None:
+    content = b"".join(client_for(manager).get(download_url("csv"), ward_query(hand)).streaming_content)
+
+    assert content.startswith("\ufeffData;Censo;".encode())
 
 
 def test_the_xlsx_has_the_hand_computed_figures(
@@ -271,7 +317,7 @@ def test_names_typed_by_administrators_stay_text_in_every_format(
     pdf = client.get(download_url("pdf"), ward_query(hand))
     page = client.get(PAGE, ward_query(hand)).content.decode()
 
-    assert "scope,'-1-1 · W · <script>alert(1)</script> — 東\r\n" in csv_text
+    assert "Scope,'-1-1 · W · <script>alert(1)</script> — 東\r\n" in csv_text
     assert sheet["B2"].value == "-1-1 · W · <script>alert(1)</script> — 東"
     assert sheet["B2"].data_type == "s"
     assert pdf.status_code == 200
