@@ -6,19 +6,15 @@ A URL added to the site without a row there fails ``test_every_url_has_a_row``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from clinic.models import Clinic
 from staff import roles
-from staff.models import User
 from tests.factories import ClinicFactory
 from tests.factories.world import build_world
 from tests.url_table import ALL_ROLES, ANON, TABLE, THIRD_PARTY_PREFIXES
@@ -107,27 +103,9 @@ def test_every_url_has_a_row() -> None:
 
 
 @pytest.fixture
-def objects(db: None, clinic: Clinic) -> dict[str, Any]:
-    return build_world(clinic)
-
-
-@pytest.fixture
 def away(objects: dict[str, Any]) -> dict[str, Any]:
     """The same objects in another clinic of the network, where none of the role users works."""
     return build_world(ClinicFactory())
-
-
-@pytest.fixture
-def role_clients(
-    objects: dict[str, Any], make_user: Callable[..., User], client_for: Callable[[User], Client]
-) -> dict[str, Client]:
-    clients = {ANON: Client()}
-    for role in ALL_ROLES:
-        user = make_user(role, is_staff=role == roles.ADMIN)
-        if role == roles.ADMIN:
-            TOTP.activate(user, generate_totp_secret())
-        clients[role] = client_for(user)
-    return clients
 
 
 def test_every_row_of_the_scope_table_names_a_url() -> None:

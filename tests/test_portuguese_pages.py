@@ -9,22 +9,18 @@ attributes that people see (title, placeholder, aria-label, alt, hx-confirm, and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.test import Client
 from django.utils import timezone
 
-from clinic.models import Clinic
 from patients.models import ICD10Code
 from staff import roles
-from staff.models import User
-from tests.factories.world import build_world
 from tests.url_table import ALL_ROLES, ANON, TABLE
 
 CATALOG = Path(__file__).resolve().parents[1] / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
@@ -311,24 +307,6 @@ def test_an_untranslated_message_of_the_catalog_is_found_with_its_placeholders_f
 # The walk ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def world(clinic: Clinic) -> dict[str, Any]:
-    return build_world(clinic)
-
-
-@pytest.fixture
-def role_clients(
-    world: dict[str, Any], make_user: Callable[..., User], client_for: Callable[[User], Client]
-) -> dict[str, Client]:
-    clients = {ANON: Client()}
-    for role in ALL_ROLES:
-        user = make_user(role, is_staff=role == roles.ADMIN)
-        if role == roles.ADMIN:
-            TOTP.activate(user, generate_totp_secret())
-        clients[role] = client_for(user)
-    return clients
-
-
 # Pages outside the table (sign-in, account, errors): (who, path, expected status).
 OTHER_PAGES = [
     (ANON, "/accounts/login/", 200),
@@ -340,16 +318,16 @@ OTHER_PAGES = [
 ]
 
 
-def test_every_page_reads_in_portuguese(world: dict[str, Any], role_clients: dict[str, Client]) -> None:
+def test_every_page_reads_in_portuguese(objects: dict[str, Any], role_clients: dict[str, Client]) -> None:
     """Each page of the table as the first role it is for, and the pages outside it; a finding names
     the page and the words.
 
     The ICD-10 catalog is the WHO's, in English: the descriptions the table's search for asthma finds
-    (the world's diagnosis is one of them) are data, not interface.
+    (the objects' diagnosis is one of them) are data, not interface.
     """
     icd10 = list(ICD10Code.objects.filter(search_text__contains="asthma").values_list("description", flat=True))
     pages = [
-        (url_name, role, build(world), 200)
+        (url_name, role, build(objects), 200)
         for url_name, (build, expected) in sorted(TABLE.items())
         # A page only POSTed to, or that only redirects, has no role that gets it.
         if (role := next((r for r in (*ALL_ROLES, ANON) if expected[r] == 200), None)) is not None
@@ -388,9 +366,9 @@ MONTHS = [
 
 
 def test_the_appointment_page_writes_the_date_and_the_time_zone_as_brazilians_do(
-    world: dict[str, Any], role_clients: dict[str, Client]
+    objects: dict[str, Any], role_clients: dict[str, Client]
 ) -> None:
-    appointment = world["appointment"]
+    appointment = objects["appointment"]
     local = timezone.localtime(appointment.starts_at, appointment.clinic.zone)
 
     response = role_clients[roles.RECEPTION].get(
@@ -403,9 +381,11 @@ def test_the_appointment_page_writes_the_date_and_the_time_zone_as_brazilians_do
     assert "America/Sao_Paulo" not in text
 
 
-def test_the_rota_abbreviates_weekdays_as_brazilians_do(world: dict[str, Any], role_clients: dict[str, Client]) -> None:
+def test_the_rota_abbreviates_weekdays_as_brazilians_do(
+    objects: dict[str, Any], role_clients: dict[str, Client]
+) -> None:
     response = role_clients[roles.RECEPTION].get(
-        f"/staff/rota/?unit={world['care_unit'].pk}", HTTP_ACCEPT_LANGUAGE="pt-br"
+        f"/staff/rota/?unit={objects['care_unit'].pk}", HTTP_ACCEPT_LANGUAGE="pt-br"
     )
 
     text = visible_text(response.content.decode())
