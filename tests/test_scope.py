@@ -107,7 +107,8 @@ def test_clinical_roles_read_the_whole_chart_and_open_only_their_clinics_pages(
     assert reverse("beds:admission", args=[chart["admission"].pk]) not in admissions
 
     vitals = _panel(client, "triage:panel-vitals", patient)
-    assert "Cefaleia intensa" in vitals
+    assert "Cefaleia intensa" in vitals and there in vitals
+    assert reverse("triage:visit", args=[chart["visit"].pk]) not in vitals
 
     if role != roles.TRIAGE_NURSE:  # the appointments panel is for those who see appointments
         appointments = _panel(client, "scheduling:panel-appointments", patient)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from clinic.access import in_chart, in_clinics, in_clinics_or_404, require
+from clinic.access import in_chart, in_clinics, in_clinics_or_404, require, works_in
 from clinic.models import Clinic
 from exams.models import ExamOrder
 from patients.models import Patient, RiskColour
@@ -238,6 +238,9 @@ def patient_vitals(*, patient: Patient, user: User, limit: int = 50) -> VitalsPa
         .select_related("by", "visit__clinic")
         .order_by("-finished_at", "-id")[:limit]
     )
+    for assessment in assessments:
+        # Another clinic's visit is part of the chart, but its page is that clinic's.
+        assessment.opens = works_in(user, assessment.visit.clinic_id)  # type: ignore[attr-defined]
     series = []
     for name in rules.VITAL_FIELDS:
         points = [
